@@ -1,0 +1,503 @@
+"""Load MNIST from its four original gzipped IDX files.
+
+The files are looked for in one directory, downloaded there from the public
+mirrors when missing and allowed, and always verified by the SHA-256 of their
+decompressed bytes before they are parsed.
+"""
+
+# Authors: The skmnist developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import gzip
+import hashlib
+import http.client
+import os
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zlib
+from collections import namedtuple
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from sklearn.datasets import get_data_home
+from sklearn.utils import Bunch
+
+__all__ = ["fetch_mnist", "MIRRORS"]
+
+#: Public MNIST mirrors, tried in this order. ``SKMNIST_MIRRORS`` (a
+#: comma-separated list of base URLs) or the ``mirrors`` argument of
+#: :func:`fetch_mnist` replace them.
+MIRRORS = (
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://yann.lecun.com/exdb/mnist/",
+)
+
+_IdxFile = namedtuple("_IdxFile", ["name", "sha256", "ndim"])
+
+# Published SHA-256 of the *decompressed* files: gzip wrappers differ between
+# mirrors, the payload does not.
+_FILES = {
+    "train": (
+        _IdxFile(
+            "train-images-idx3-ubyte",
+            "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+            3,
+        ),
+        _IdxFile(
+            "train-labels-idx1-ubyte",
+            "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+            1,
+        ),
+    ),
+    "test": (
+        _IdxFile(
+            "t10k-images-idx3-ubyte",
+            "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+            3,
+        ),
+        _IdxFile(
+            "t10k-labels-idx1-ubyte",
+            "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+            1,
+        ),
+    ),
+}
+_SUBSETS = ("train", "test", "all")
+_UBYTE = 0x08
+_CHUNK = 1 << 16
+
+DESCR = """\
+.. _mnist_dataset:
+
+MNIST handwritten digits dataset
+--------------------------------
+
+**Data Set Characteristics:**
+
+:Number of Instances: 60,000 training and 10,000 test images
+:Number of Attributes: 784 (28x28 grey-scale pixels)
+:Attribute Information: pixel intensities, integers from 0 (background)
+    to 255 (ink)
+:Classes: 10 (the digits 0 to 9)
+:Creators: Yann LeCun, Corinna Cortes and Christopher J. C. Burges
+:License: CC BY-SA 3.0
+
+The MNIST database was built from NIST's Special Databases 1 and 3. Each
+digit was size-normalised to fit a 20x20 pixel box, keeping its aspect ratio,
+then centred by its centre of mass in a 28x28 image. The training set comes
+from about 250 writers; the writers of the test set are disjoint from them.
+
+This loader reads the four original gzipped IDX files and checks the SHA-256
+of their decompressed bytes against the published checksums before parsing.
+
+.. rubric:: References
+
+- Y. LeCun, L. Bottou, Y. Bengio and P. Haffner (1998). Gradient-based
+  learning applied to document recognition. Proceedings of the IEEE,
+  86(11):2278-2324.
+"""
+
+
+def _data_dir(data_home):
+    """Return the one directory MNIST is looked for in."""
+    if data_home is not None:
+        return Path(data_home).expanduser()
+    env = os.environ.get("SKMNIST_DATA")
+    if env:
+        return Path(env).expanduser()
+    return Path(get_data_home()) / "mnist"
+
+
+def _mirror_list(mirrors):
+    if mirrors is None:
+        env = os.environ.get("SKMNIST_MIRRORS", "")
+        mirrors = [m.strip() for m in env.split(",") if m.strip()] or MIRRORS
+    if isinstance(mirrors, str):
+        mirrors = [mirrors]
+    mirrors = list(mirrors)
+    if not mirrors or not all(isinstance(m, str) and m for m in mirrors):
+        raise ValueError(
+            "mirrors must be a non-empty list of base URLs such as "
+            f"{MIRRORS[0]!r}; got {mirrors!r}."
+        )
+    return mirrors
+
+
+def _parse_idx(data, name, ndim):
+    """Parse the bytes of an unsigned-byte IDX file into an array.
+
+    The header is checked against what MNIST files hold: magic number (two
+    zero bytes, the type code 0x08 and the number of dimensions) and
+    dimensions whose product matches the number of data bytes.
+    """
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise ValueError(
+            f"{name}: {len(data)} bytes is too short for an IDX header "
+            f"({header} bytes expected); the file is truncated or not IDX."
+        )
+    magic = bytes(data[:4])
+    if magic[:2] != b"\x00\x00" or magic[2] != _UBYTE or magic[3] != ndim:
+        raise ValueError(
+            f"{name}: bad IDX magic number 0x{magic.hex()}; expected "
+            f"0x000008{ndim:02x} (unsigned bytes, {ndim} dimension(s))."
+        )
+    shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
+    expected = int(np.prod(shape, dtype=np.int64))
+    if len(data) - header != expected:
+        raise ValueError(
+            f"{name}: the header announces shape {shape} ({expected} bytes) but "
+            f"the file holds {len(data) - header} data bytes."
+        )
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def _read_payload(path):
+    """Return the decompressed bytes of ``path`` (gzipped or raw IDX)."""
+    if path.suffix == ".gz":
+        with gzip.open(path, "rb") as f:
+            return f.read()
+    return path.read_bytes()
+
+
+class _CorruptFile(OSError):
+    """A file whose bytes are not the published MNIST file."""
+
+    def __init__(self, path, reason):
+        super().__init__(
+            f"{path} is corrupt: {reason}. Delete it and call fetch_mnist again "
+            "to download it, or replace it with a good copy."
+        )
+        self.reason = reason
+
+
+def _verify_and_parse(path, spec):
+    """Check the SHA-256 of the decompressed bytes of ``path``, then parse them."""
+    try:
+        data = _read_payload(path)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise _CorruptFile(path, f"not a complete gzip file ({exc})") from None
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != spec.sha256:
+        raise _CorruptFile(
+            path,
+            f"the SHA-256 of its decompressed bytes is {actual}, "
+            f"expected {spec.sha256}",
+        )
+    array = _parse_idx(data, spec.name, spec.ndim)
+    array.flags.writeable = False
+    return array
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path_str, mtime_ns, size, spec):
+    # mtime and size are part of the key, so a replaced file is read again.
+    return _verify_and_parse(Path(path_str), spec)
+
+
+def _find(directory, name):
+    for candidate in (directory / f"{name}.gz", directory / name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _load(path, spec):
+    stat = path.stat()
+    return _load_cached(str(path), stat.st_mtime_ns, stat.st_size, spec).copy()
+
+
+class _Progress:
+    """A one-line download progress bar on a terminal, two lines elsewhere."""
+
+    def __init__(self, label, total, stream=None):
+        self.label = label
+        self.total = total
+        self.stream = sys.stderr if stream is None else stream
+        self.tty = getattr(self.stream, "isatty", lambda: False)()
+        self.done = 0
+        self._last = 0.0
+        if not self.tty:
+            print(f"Downloading {label} ...", file=self.stream, flush=True)
+
+    def update(self, n):
+        self.done += n
+        now = time.monotonic()
+        if self.tty and now - self._last > 0.1:
+            self._last = now
+            if self.total:
+                frac = min(self.done / self.total, 1.0)
+                bar = "#" * int(30 * frac)
+                text = f"{frac:4.0%} [{bar:<30}] {self.done / 1e6:.1f}/{self.total / 1e6:.1f} MB"
+            else:
+                text = f"{self.done / 1e6:.1f} MB"
+            print(f"\r{self.label}: {text}", end="", file=self.stream, flush=True)
+
+    def close(self, ok):
+        status = "done" if ok else "failed"
+        end = f"\r{self.label}: {self.done / 1e6:.1f} MB {status}" if self.tty else (
+            f"{self.label}: {self.done / 1e6:.1f} MB {status}"
+        )
+        print(end, file=self.stream, flush=True)
+
+
+_TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504}
+
+
+def _download_one(url, tmp, timeout, label):
+    """Stream ``url`` into the open binary file ``tmp``."""
+    request = urllib.request.Request(url, headers={"User-Agent": "skmnist"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        total = int(response.headers.get("Content-Length") or 0)
+        progress = _Progress(label, total)
+        ok = False
+        try:
+            while chunk := response.read(_CHUNK):
+                tmp.write(chunk)
+                progress.update(len(chunk))
+            if total and progress.done != total:
+                raise http.client.IncompleteRead(b"", total - progress.done)
+            ok = True
+        finally:
+            progress.close(ok)
+
+
+def _failure(exc):
+    """Describe a failed attempt; say whether trying the same URL again may help."""
+    if isinstance(exc, _CorruptFile):
+        return f"bad file, {exc.reason}", False
+    if isinstance(exc, urllib.error.HTTPError):
+        return f"HTTP {exc.code} {exc.reason}", exc.code in _TRANSIENT_HTTP
+    if isinstance(exc, urllib.error.URLError):
+        if isinstance(exc.reason, TimeoutError):
+            return "timed out", True
+        return f"cannot connect ({exc.reason})", False
+    if isinstance(exc, http.client.IncompleteRead):
+        return "connection closed before the whole file arrived", True
+    if isinstance(exc, TimeoutError):
+        return "timed out", True
+    return str(exc) or type(exc).__name__, True
+
+
+class _DownloadFailed(OSError):
+    def __init__(self, failures):
+        super().__init__("; ".join(f"{url}: {why}" for url, why in failures))
+
+
+def _fetch_file(spec, directory, mirrors, n_retries, delay, timeout):
+    """Download one file into ``directory`` and return its path.
+
+    Each mirror is tried in turn, and retried after transient failures; the
+    download lands in a temporary file that is verified before it is renamed
+    into place, so no partial or corrupt file is ever left behind.
+    """
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(
+            f"Cannot create the MNIST data directory {directory} ({exc}). "
+            "Pass a writable data_home or set SKMNIST_DATA."
+        ) from None
+    target = directory / f"{spec.name}.gz"
+    failures = []
+    for mirror in mirrors:
+        url = mirror.rstrip("/") + f"/{spec.name}.gz"
+        for attempt in range(n_retries + 1):
+            if attempt:
+                time.sleep(delay)
+            try:
+                fd, tmp_name = tempfile.mkstemp(
+                    dir=directory, prefix=f".{spec.name}.", suffix=".part.gz"
+                )
+            except OSError as exc:
+                raise OSError(
+                    f"Cannot write to the MNIST data directory {directory} ({exc}). "
+                    "Pass a writable data_home or set SKMNIST_DATA."
+                ) from None
+            tmp = Path(tmp_name)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    _download_one(url, f, timeout, f"{spec.name}.gz")
+                _verify_and_parse(tmp, spec)
+                os.replace(tmp, target)
+                return target
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                why, transient = _failure(exc)
+            finally:
+                tmp.unlink(missing_ok=True)
+            if not transient or attempt == n_retries:
+                tries = f" ({attempt + 1} attempts)" if attempt else ""
+                failures.append((url, why + tries))
+                break
+    raise _DownloadFailed(failures)
+
+
+def _not_found_message(missing, directory):
+    names = ", ".join(f"{spec.name}.gz" for spec in missing)
+    return (
+        f"MNIST files not found: {names} (searched {directory}). Put the MNIST "
+        "files there, or point data_home or the SKMNIST_DATA environment variable "
+        "at a directory that holds them."
+    )
+
+
+def fetch_mnist(
+    subset="train",
+    *,
+    data_home=None,
+    download_if_missing=True,
+    return_X_y=False,
+    mirrors=None,
+    n_retries=2,
+    delay=1.0,
+    timeout=30.0,
+):
+    """Load the MNIST handwritten digits from the four original IDX files.
+
+    The files are looked for in one directory: `data_home` if given, else
+    the ``SKMNIST_DATA`` environment variable, else
+    ``sklearn.datasets.get_data_home()/mnist`` (which honours
+    ``SCIKIT_LEARN_DATA``). Either the gzipped files
+    (``train-images-idx3-ubyte.gz`` ...) or their decompressed versions are
+    read; a read-only directory works. Every file is checked by the SHA-256 of
+    its decompressed bytes before it is parsed.
+
+    Read more about the data in the returned ``DESCR``.
+
+    Parameters
+    ----------
+    subset : {"train", "test", "all"}, default="train"
+        Which part to load: the 60,000 training images, the 10,000 test
+        images, or all 70,000 with the training images first.
+
+    data_home : str or path-like, default=None
+        Directory holding (or to receive) the files. By default the
+        ``SKMNIST_DATA`` environment variable, else
+        ``get_data_home()/mnist``.
+
+    download_if_missing : bool, default=True
+        If False, raise a :class:`FileNotFoundError` instead of downloading
+        missing files; the network is never touched.
+
+    return_X_y : bool, default=False
+        If True, return ``(images, target)`` instead of a Bunch.
+
+    mirrors : list of str, default=None
+        Base URLs to download from, tried in turn. By default the
+        comma-separated ``SKMNIST_MIRRORS`` environment variable, else
+        :data:`skmnist.datasets.MIRRORS`.
+
+    n_retries : int, default=2
+        How many times a mirror is retried after a transient failure (a
+        timeout, a dropped connection, HTTP 5xx) before the next one is tried.
+
+    delay : float, default=1.0
+        Seconds to wait between retries.
+
+    timeout : float, default=30.0
+        Seconds without data after which a download attempt is abandoned.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with the following attributes.
+
+        images : ndarray of shape (n_samples, 28, 28), dtype uint8
+            The digits, 0 for background up to 255 for ink.
+        data : ndarray of shape (n_samples, 784), dtype uint8
+            The same pixels, one row per image (a view of ``images``).
+        target : ndarray of shape (n_samples,), dtype int64
+            The digit shown by each image.
+        target_names : ndarray of shape (10,)
+            The classes, ``0`` to ``9``.
+        DESCR : str
+            A description of the dataset.
+
+    (images, target) : tuple if ``return_X_y`` is True
+        The images (n_samples, 28, 28) and the labels (n_samples,), ready for
+        :func:`skmnist.make_mnist_pipeline`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a file is missing and `download_if_missing` is False.
+    OSError
+        If a file is corrupt, or missing and no mirror could provide it.
+
+    Examples
+    --------
+    >>> from skmnist import fetch_mnist
+    >>> mnist = fetch_mnist("test")  # doctest: +SKIP
+    >>> mnist.images.shape, mnist.target[:5]  # doctest: +SKIP
+    ((10000, 28, 28), array([7, 2, 1, 0, 4]))
+    """
+    if subset not in _SUBSETS:
+        raise ValueError(
+            f"subset must be one of {', '.join(map(repr, _SUBSETS))}; got {subset!r}."
+        )
+    directory = _data_dir(data_home)
+    parts = ("train", "test") if subset == "all" else (subset,)
+    specs = [spec for part in parts for spec in _FILES[part]]
+
+    urls = _mirror_list(mirrors)
+    missing = [spec for spec in specs if _find(directory, spec.name) is None]
+    if missing and not download_if_missing:
+        raise FileNotFoundError(
+            _not_found_message(missing, directory)
+            + " Or pass download_if_missing=True to download them from "
+            + ", ".join(urls)
+            + "."
+        )
+    for i, spec in enumerate(missing):
+        try:
+            _fetch_file(spec, directory, urls, n_retries, delay, timeout)
+        except _DownloadFailed as exc:
+            raise OSError(
+                _not_found_message(missing[i:], directory)
+                + f" Downloading {spec.name}.gz failed on every mirror: {exc}."
+                " To use other mirrors, set SKMNIST_MIRRORS or pass mirrors."
+            ) from None
+
+    arrays = {}
+    for spec in specs:
+        path = _find(directory, spec.name)
+        try:
+            arrays[spec.name] = _load(path, spec)
+        except _CorruptFile as corrupt:
+            if not download_if_missing:
+                raise
+            # The verified download replaces the bad file atomically.
+            try:
+                path = _fetch_file(spec, directory, urls, n_retries, delay, timeout)
+            except OSError as exc:
+                raise OSError(f"{corrupt} Downloading a fresh copy failed: {exc}") from None
+            arrays[spec.name] = _load(path, spec)
+
+    images, target = [], []
+    for part in parts:
+        image_spec, label_spec = _FILES[part]
+        x, y = arrays[image_spec.name], arrays[label_spec.name]
+        if len(x) != len(y):
+            raise OSError(
+                f"{image_spec.name} holds {len(x)} images but {label_spec.name} "
+                f"holds {len(y)} labels."
+            )
+        images.append(x)
+        target.append(y)
+    images = images[0] if len(images) == 1 else np.concatenate(images)
+    target = (target[0] if len(target) == 1 else np.concatenate(target)).astype(np.int64)
+
+    if return_X_y:
+        return images, target
+    return Bunch(
+        images=images,
+        data=images.reshape(len(images), -1),
+        target=target,
+        target_names=np.arange(10),
+        DESCR=DESCR,
+    )

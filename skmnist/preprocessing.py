@@ -1,0 +1,222 @@
+"""Turn batches of grey-scale images into scaled feature rows."""
+
+# Authors: The skmnist developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+__all__ = ["ImageFlattener"]
+
+
+def _sample_shape(X):
+    """The shape of one image, with a trailing channel axis of 1 dropped."""
+    shape = X.shape[1:]
+    if len(shape) == 3 and shape[-1] == 1:
+        shape = shape[:2]
+    return shape
+
+
+class ImageFlattener(TransformerMixin, BaseEstimator):
+    """Flatten grey-scale images into rows of float32 pixels in [0, 1].
+
+    Accepts a batch of images shaped ``(n_samples, height, width)``,
+    ``(n_samples, height, width, 1)`` or already flat
+    ``(n_samples, height * width)``, as an array, a nested list or a
+    DataFrame, of any real dtype. Every pixel is divided by `max_value`, so
+    the output lies in [0, 1]; pixels below 0 or above `max_value`, NaN or
+    infinite, are refused with a :class:`ValueError` rather than silently
+    scaled into nonsense.
+
+    The image shape is learned in :meth:`fit`. :meth:`transform` accepts that
+    shape or its flat equivalent, and refuses other sizes.
+
+    Parameters
+    ----------
+    max_value : float or "auto", default="auto"
+        The pixel value that stands for full intensity; output is
+        ``X / max_value``. ``"auto"`` decides in :meth:`fit`: 1.0 for floating
+        point images whose pixels all lie in [0, 1], else 255 (8-bit images
+        such as MNIST). Set it for other ranges, e.g. ``max_value=16`` for
+        :func:`sklearn.datasets.load_digits`.
+
+    Attributes
+    ----------
+    image_shape_ : tuple of int
+        Shape of one image seen in :meth:`fit`, without the sample axis and
+        without a trailing channel axis of 1; ``(n_features,)`` for flat input.
+
+    max_value_ : float
+        The divisor in use: `max_value`, or what ``"auto"`` chose.
+
+    n_features_in_ : int
+        Number of pixels per image seen in :meth:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the columns seen in :meth:`fit`, when ``X`` was a DataFrame
+        with string column names.
+
+    See Also
+    --------
+    skmnist.make_mnist_pipeline : This transformer followed by the classifier.
+    sklearn.preprocessing.MinMaxScaler : Scales each feature by its own range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmnist import ImageFlattener
+    >>> images = np.array([[[0, 255], [51, 102]]], dtype=np.uint8)
+    >>> ImageFlattener().fit_transform(images)
+    array([[0. , 1. , 0.2, 0.4]], dtype=float32)
+    """
+
+    def __init__(self, max_value="auto"):
+        self.max_value = max_value
+
+    def _check_max_value(self):
+        value = self.max_value
+        if isinstance(value, str) and value == "auto":
+            return None
+        if (
+            isinstance(value, numbers.Real)
+            and not isinstance(value, bool)
+            and np.isfinite(value)
+            and value > 0
+        ):
+            return float(value)
+        raise ValueError(
+            "The 'max_value' parameter of ImageFlattener must be a positive "
+            f"finite number or 'auto'; got {value!r}."
+        )
+
+    def _validate(self, X, reset):
+        """Check X; return it as an array and the shape of one image."""
+        X_in = X
+        X = check_array(X, allow_nd=True, dtype="numeric", input_name="X")
+        shape = _sample_shape(X)
+        if reset and len(shape) not in (1, 2):
+            raise ValueError(
+                "ImageFlattener expects grey-scale images shaped (n_samples, height, "
+                "width), (n_samples, height, width, 1) or (n_samples, n_pixels); got "
+                f"an array of shape {X.shape}. Convert colour images to grey first."
+            )
+        if not reset and shape not in (self.image_shape_, (self.n_features_in_,)):
+            fitted = "x".join(map(str, self.image_shape_))
+            got = "x".join(map(str, shape))
+            raise ValueError(
+                f"ImageFlattener was fitted on {fitted} images, got {got} "
+                f"(input of shape {X.shape}). Resize the images to {fitted} or "
+                "refit on images of the new size."
+            )
+        X = X.reshape(len(X), -1)
+        # sklearn's own checks set or compare n_features_in_ and feature names.
+        validate_data(
+            self,
+            X_in if hasattr(X_in, "columns") else X,
+            reset=reset,
+            skip_check_array=True,
+        )
+        return X, shape
+
+    def fit(self, X, y=None):
+        """Learn the image shape and, for ``max_value="auto"``, the pixel scale.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width), \
+(n_samples, height, width, 1) or (n_samples, n_pixels)
+            Training images.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted transformer.
+        """
+        max_value = self._check_max_value()
+        X, shape = self._validate(X, reset=True)
+        if max_value is None:
+            max_value = 1.0 if X.dtype.kind == "f" and X.max() <= 1.0 else 255.0
+        self._check_pixels(X, max_value)
+        self.image_shape_ = tuple(int(d) for d in shape)
+        self.max_value_ = max_value
+        return self
+
+    def _check_pixels(self, X, max_value):
+        low, high = X.min(), X.max()
+        if low < 0:
+            raise ValueError(
+                f"Negative values in data passed to ImageFlattener: the smallest "
+                f"pixel is {low}, expected pixels in [0, {max_value:g}]."
+            )
+        if high > max_value:
+            raise ValueError(
+                f"Pixel values up to {high} passed to ImageFlattener, which "
+                f"expects pixels in [0, {max_value:g}]. Set max_value to the "
+                "value of full intensity in your images (for instance "
+                "ImageFlattener(max_value=65535) for 16-bit images)."
+            )
+
+    def transform(self, X):
+        """Flatten the images and scale their pixels to [0, 1].
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width), \
+(n_samples, height, width, 1) or (n_samples, n_pixels)
+            Images of the shape seen in :meth:`fit`, or flat rows of the same
+            number of pixels.
+
+        Returns
+        -------
+        X_flat : ndarray of shape (n_samples, n_pixels), dtype float32
+            One row per image, pixels scaled to [0, 1].
+        """
+        check_is_fitted(self)
+        X, _ = self._validate(X, reset=False)
+        self._check_pixels(X, self.max_value_)
+        out = X.astype(np.float32)  # always a copy: the caller's array is untouched
+        out /= np.float32(self.max_value_)
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output pixels.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only checked against `feature_names_in_` when given; the output
+            has one name per pixel.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            `feature_names_in_` when the transformer was fitted on a
+            DataFrame, else ``pixel0``, ``pixel1``, ... in row-major order.
+        """
+        check_is_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        if input_features is not None:
+            input_features = np.asarray(input_features, dtype=object)
+            if len(input_features) != self.n_features_in_:
+                raise ValueError(
+                    f"input_features should have length {self.n_features_in_}, "
+                    f"got {len(input_features)}."
+                )
+            if names is not None and not np.array_equal(input_features, names):
+                raise ValueError("input_features is not equal to feature_names_in_")
+            names = input_features
+        if names is not None:
+            return np.asarray(names, dtype=object)
+        return np.asarray([f"pixel{i}" for i in range(self.n_features_in_)], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags

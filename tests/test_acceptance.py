@@ -1,0 +1,12 @@
+"""The seed network on full MNIST, as a user runs it."""
+
+from skmnist import make_mnist_pipeline
+
+
+def test_seed_pipeline_on_full_mnist(mnist_train, mnist_test):
+    X, y = mnist_train
+    X_test, y_test = mnist_test
+    pipeline = make_mnist_pipeline(random_state=0).fit(X, y)
+    assert pipeline.score(X_test, y_test) >= 0.96
+    history = pipeline.named_steps["mlp"].history_
+    assert len(history["loss"]) == 10

@@ -1,0 +1,204 @@
+import gzip
+import hashlib
+import os
+import shutil
+import stat
+
+import numpy as np
+import pytest
+
+from skmnist import fetch_mnist
+from skmnist.datasets import _parse_idx
+
+from .conftest import MNIST_FILES
+
+
+def _snapshot(directory):
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in directory.iterdir()}
+
+
+def test_train_and_test_subsets(mnist_home):
+    train = fetch_mnist("train", data_home=mnist_home)
+    test = fetch_mnist("test", data_home=mnist_home)
+    assert train.images.shape == (60000, 28, 28)
+    assert test.images.shape == (10000, 28, 28)
+    assert train.images.dtype == np.uint8 and train.target.dtype == np.int64
+    assert train.data.shape == (60000, 784)
+    assert np.shares_memory(train.data, train.images)
+    # the first labels of the official files
+    assert test.target[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+    assert train.target[:5].tolist() == [5, 0, 4, 1, 9]
+    assert np.bincount(train.target).tolist() == [
+        5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949
+    ]
+    assert train.target_names.tolist() == list(range(10))
+    assert "MNIST" in train.DESCR and "LeCun" in train.DESCR
+    assert train.images.max() == 255 and train.images.min() == 0
+
+
+def test_all_is_train_then_test(mnist_home):
+    X, y = fetch_mnist("all", data_home=mnist_home, return_X_y=True)
+    X_test, y_test = fetch_mnist("test", data_home=mnist_home, return_X_y=True)
+    assert X.shape == (70000, 28, 28) and y.shape == (70000,)
+    np.testing.assert_array_equal(X[60000:], X_test)
+    np.testing.assert_array_equal(y[60000:], y_test)
+
+
+def test_return_X_y_gives_images_and_labels(mnist_home):
+    X, y = fetch_mnist("test", data_home=mnist_home, return_X_y=True)
+    assert X.shape == (10000, 28, 28) and y.shape == (10000,)
+
+
+def test_returned_arrays_are_the_callers_own(mnist_home):
+    X, y = fetch_mnist("test", data_home=mnist_home, return_X_y=True)
+    X[:] = 0
+    y[:] = 3
+    X2, y2 = fetch_mnist("test", data_home=mnist_home, return_X_y=True)
+    assert X2.max() == 255 and y2[0] == 7
+
+
+def test_unknown_subset_is_refused(mnist_home):
+    with pytest.raises(ValueError, match="subset must be one of 'train', 'test', 'all'"):
+        fetch_mnist("validation", data_home=mnist_home)
+
+
+def test_reads_without_writing(mnist_home):
+    before = _snapshot(mnist_home)
+    fetch_mnist("all", data_home=mnist_home, download_if_missing=True)
+    assert _snapshot(mnist_home) == before
+
+
+def test_read_only_directory(mnist_home, tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    for name in MNIST_FILES:
+        shutil.copy(mnist_home / name, ro / name)
+    ro.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        X, y = fetch_mnist("test", data_home=ro, return_X_y=True)
+        assert X.shape == (10000, 28, 28)
+        assert sorted(p.name for p in ro.iterdir()) == sorted(MNIST_FILES)
+    finally:
+        ro.chmod(stat.S_IRWXU)
+
+
+def test_where_it_looks(mnist_home, tmp_path, monkeypatch):
+    # data_home beats SKMNIST_DATA, which beats SCIKIT_LEARN_DATA/mnist
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("SKMNIST_DATA", str(empty))
+    assert fetch_mnist("test", data_home=mnist_home).images.shape[0] == 10000
+    with pytest.raises(FileNotFoundError, match=str(empty)):
+        fetch_mnist("test", download_if_missing=False)
+
+    sklearn_home = tmp_path / "sklearn_home"
+    (sklearn_home / "mnist").mkdir(parents=True)
+    for name in MNIST_FILES[2:]:
+        shutil.copy(mnist_home / name, sklearn_home / "mnist" / name)
+    monkeypatch.delenv("SKMNIST_DATA")
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(sklearn_home))
+    assert fetch_mnist("test", download_if_missing=False).images.shape[0] == 10000
+
+
+def test_missing_offline_names_files_directory_and_remedies(tmp_path):
+    with pytest.raises(FileNotFoundError) as info:
+        fetch_mnist("all", data_home=tmp_path, download_if_missing=False)
+    message = str(info.value)
+    for name in MNIST_FILES:
+        assert name in message
+    assert str(tmp_path) in message
+    assert "SKMNIST_DATA" in message
+    assert "storage.googleapis.com" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_decompressed_files_are_read_too(mnist_home, tmp_path):
+    for name in MNIST_FILES[2:]:
+        (tmp_path / name[:-3]).write_bytes(gzip.decompress((mnist_home / name).read_bytes()))
+    X, y = fetch_mnist("test", data_home=tmp_path, download_if_missing=False, return_X_y=True)
+    assert X.shape == (10000, 28, 28) and y[0] == 7
+
+
+def _write_gz(path, payload):
+    path.write_bytes(gzip.compress(payload))
+
+
+def test_corrupt_file_is_reported_with_both_hashes(mnist_home, tmp_path):
+    for name in MNIST_FILES[2:]:
+        shutil.copy(mnist_home / name, tmp_path / name)
+    labels = bytearray(gzip.decompress((tmp_path / MNIST_FILES[3]).read_bytes()))
+    labels[100] = (labels[100] + 1) % 10
+    _write_gz(tmp_path / MNIST_FILES[3], bytes(labels))
+    with pytest.raises(OSError) as info:
+        fetch_mnist("test", data_home=tmp_path, download_if_missing=False)
+    message = str(info.value)
+    assert "t10k-labels-idx1-ubyte.gz is corrupt" in message
+    assert hashlib.sha256(bytes(labels)).hexdigest() in message
+    assert "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2" in message
+    assert "Delete it" in message
+
+
+def test_truncated_gzip_is_reported(mnist_home, tmp_path):
+    for name in MNIST_FILES[2:]:
+        shutil.copy(mnist_home / name, tmp_path / name)
+    data = (tmp_path / MNIST_FILES[2]).read_bytes()
+    (tmp_path / MNIST_FILES[2]).write_bytes(data[: len(data) // 2])
+    with pytest.raises(OSError, match="t10k-images-idx3-ubyte.gz is corrupt: not a complete gzip"):
+        fetch_mnist("test", data_home=tmp_path, download_if_missing=False)
+
+
+def test_idx_header_checks():
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    good = bytes([0, 0, 8, 3]) + np.array([2, 3, 4], ">u4").tobytes() + images.tobytes()
+    np.testing.assert_array_equal(_parse_idx(good, "x", 3), images)
+    with pytest.raises(ValueError, match="bad IDX magic number 0x00000903"):
+        _parse_idx(bytes([0, 0, 9, 3]) + good[4:], "x", 3)
+    with pytest.raises(ValueError, match="bad IDX magic number 0x00000801"):
+        _parse_idx(bytes([0, 0, 8, 1]) + good[4:], "x", 3)
+    with pytest.raises(ValueError, match=r"announces shape \(2, 3, 4\) \(24 bytes\) but the file holds 23"):
+        _parse_idx(good[:-1], "x", 3)
+    with pytest.raises(ValueError, match="too short for an IDX header"):
+        _parse_idx(good[:7], "x", 3)
+
+
+def test_downloads_from_a_mirror_and_verifies(mirror, tmp_path, capsys):
+    home = tmp_path / "home"
+    X, y = fetch_mnist(
+        "test",
+        data_home=home,
+        mirrors=[mirror + "missing/", mirror + "good/"],
+        delay=0,
+        return_X_y=True,
+    )
+    assert X.shape == (10000, 28, 28) and y[:3].tolist() == [7, 2, 1]
+    # only the verified files, no temporary leftovers
+    assert sorted(p.name for p in home.iterdir()) == sorted(MNIST_FILES[2:])
+    assert "Downloading t10k-images-idx3-ubyte.gz" in capsys.readouterr().err
+    # a second call reads the cache without touching the network
+    fetch_mnist("test", data_home=home, mirrors=["http://127.0.0.1:9/"], n_retries=0)
+
+
+def test_mirrors_from_the_environment(mirror, tmp_path, monkeypatch):
+    monkeypatch.setenv("SKMNIST_MIRRORS", f"{mirror}missing/, {mirror}good/")
+    X, _ = fetch_mnist("test", data_home=tmp_path, return_X_y=True)
+    assert len(X) == 10000
+
+
+def test_all_mirrors_failing_is_one_clear_error(mirror, tmp_path):
+    with pytest.raises(OSError) as info:
+        fetch_mnist("test", data_home=tmp_path, mirrors=[mirror + "a/", "http://127.0.0.1:9/"], delay=0)
+    message = str(info.value)
+    assert f"{mirror}a/t10k-images-idx3-ubyte.gz: HTTP 404" in message
+    assert "http://127.0.0.1:9/t10k-images-idx3-ubyte.gz: cannot connect" in message
+    assert "t10k-labels-idx1-ubyte.gz" in message and str(tmp_path) in message
+    assert "SKMNIST_DATA" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_corrupt_cached_file_is_downloaded_again(mirror, mnist_home, tmp_path):
+    for name in MNIST_FILES[2:]:
+        shutil.copy(mnist_home / name, tmp_path / name)
+    _write_gz(tmp_path / MNIST_FILES[3], b"\x00\x00\x08\x01garbage")
+    X, y = fetch_mnist("test", data_home=tmp_path, mirrors=[mirror + "good/"], return_X_y=True)
+    assert y[:3].tolist() == [7, 2, 1]
+    assert (tmp_path / MNIST_FILES[3]).read_bytes() == (mnist_home / MNIST_FILES[3]).read_bytes()

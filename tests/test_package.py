@@ -1,0 +1,41 @@
+import subprocess
+import sys
+
+import pytest
+
+import skmnist
+
+
+def _run(code):
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_import_leaves_keras_and_tensorflow_out():
+    out = _run(
+        "import sys, skmnist\n"
+        "from skmnist import fetch_mnist, ImageFlattener, make_mnist_pipeline\n"
+        "import skmnist.datasets, skmnist.preprocessing, skmnist.pipeline, skmnist.cli\n"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'jax', 'scikeras') if m in sys.modules))"
+    )
+    assert out.strip() == "[]"
+
+
+def test_classifier_is_loaded_on_first_use():
+    out = _run(
+        "import sys, skmnist\n"
+        "cls = skmnist.KerasMLPClassifier\n"
+        "print(cls.__module__, 'keras' in sys.modules)"
+    )
+    assert out.split() == ["skmnist.classifier", "True"]
+
+
+def test_public_names():
+    assert skmnist.__all__ == sorted(
+        ["fetch_mnist", "ImageFlattener", "KerasMLPClassifier", "make_mnist_pipeline"]
+    )
+    assert set(skmnist.__all__) <= set(dir(skmnist))
+    assert skmnist.__version__
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        skmnist.nope

@@ -26,6 +26,9 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import column_or_1d, validate_data
 
+from . import _fast
+from ._compat import _LegacyTags, _TagsRoot
+
 __all__ = ["KerasMLPClassifier"]
 
 # sklearn's MLPClassifier activation names, and the Keras name of each.
@@ -38,6 +41,10 @@ _ACTIVATIONS = {
 # Prefixes scikeras routes to Keras: fit__batch_size goes to Model.fit, etc.
 _ROUTING_PREFIXES = ("fit", "predict", "compile", "optimizer", "callbacks")
 _LOSS = "sparse_categorical_crossentropy"
+
+# Before TensorFlow runs its first operation in this process: afterwards its
+# thread pools can no longer be sized.
+_fast.limit_threads()
 
 
 def _routed(params, destination):
@@ -98,7 +105,7 @@ class _LabelEncoder(BaseEstimator):
         }
 
 
-class KerasMLPClassifier(KerasClassifier):
+class KerasMLPClassifier(_LegacyTags, KerasClassifier, _TagsRoot):
     """Multi-layer perceptron classifier trained by Keras.
 
     A dense network, ``Dense(width, activation)`` for each entry of
@@ -192,7 +199,10 @@ default="adam"
         column names.
 
     model_ : keras.Model
-        The trained network.
+        The trained network. :meth:`predict` and :meth:`predict_proba`
+        evaluate a float64 copy of its dense layers in NumPy, taken after each
+        fit; after setting its weights by hand, call ``model_.predict``
+        instead, or refit.
 
     history_ : dict of str to list of float
         Per-epoch training record: ``loss`` and ``accuracy``, and
@@ -330,6 +340,8 @@ default="adam"
                 self.target_type_ = target_type
         if X is not None:
             X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
+            if reset:
+                self._n_fit_samples = len(X)
             X = np.asarray(X, dtype=np.float32, order="C")
             if y is not None and len(X) != len(y):
                 raise ValueError(
@@ -345,6 +357,12 @@ default="adam"
             raise ValueError(
                 "KerasMLPClassifier takes one label per sample; y looks one-hot "
                 "encoded. Pass the labels instead, for example y.argmax(axis=1)."
+            )
+        if target_type == "unknown":
+            raise ValueError(
+                "Unknown label type: KerasMLPClassifier needs one class label per "
+                "sample (ints, strings or bools in a 1-D y); got values of type "
+                f"{np.asarray(y).dtype} that are not labels."
             )
         if target_type not in ("binary", "multiclass"):
             raise ValueError(
@@ -388,13 +406,11 @@ default="adam"
                     "name of a Keras optimizer (such as 'adam' or 'sgd'), an optimizer "
                     f"class or an instance; got {self.optimizer!r}."
                 ) from None
-        from . import _fast
-
         return {
             "optimizer": optimizer,
             "loss": _LOSS,
             "metrics": ["accuracy"],
-            **_fast.compile_options(),
+            **_fast.compile_options(self._n_fit_samples, self.batch_size),
             **_routed(params, "compile"),
         }
 
@@ -505,8 +521,6 @@ default="adam"
     def _fit_keras_model(
         self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
     ):
-        from . import _fast
-
         if self.class_weight is not None:
             weights = compute_sample_weight(self.class_weight, self.classes_[y])
             sample_weight = weights if sample_weight is None else sample_weight * weights
@@ -535,6 +549,7 @@ default="adam"
             batch_size=batch_size,
             shuffle=shuffle,
             seed=self._shuffle_seed(initial_epoch),
+            steps_per_execution=self.model_.steps_per_execution,
         )
         history = self.model_.fit(
             data,
@@ -550,6 +565,8 @@ default="adam"
             self.history_ = defaultdict(list)
         for key, values in history.history.items():
             self.history_[key] += [float(v) for v in values]
+        # predict evaluates this copy of the new weights (False: Keras must).
+        self._dense_stack = _fast.dense_stack(self.model_) or False
 
     def _shuffle_seed(self, initial_epoch):
         """The seed of this fit's shuffling: distinct for each continued fit."""
@@ -570,14 +587,10 @@ default="adam"
         if routed or kwargs or self._predict_callbacks:
             # Callbacks or predict arguments need Keras' own predict loop.
             return super()._predict_raw(X, **kwargs)
+        if not getattr(self, "_dense_stack", False):
+            return super()._predict_raw(X, **kwargs)
         X, _ = self._validate_data(X)
-        chunk = 8192
-        return np.concatenate(
-            [
-                keras.ops.convert_to_numpy(self.model_(X[i : i + chunk], training=False))
-                for i in range(0, len(X), chunk)
-            ]
-        )
+        return _fast.forward(self._dense_stack, X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -585,5 +598,4 @@ default="adam"
         tags.classifier_tags = ClassifierTags()
         tags.target_tags.required = True
         tags.input_tags.sparse = False
-        tags.non_deterministic = True
         return tags

@@ -107,9 +107,10 @@ class ImageFlattener(TransformerMixin, BaseEstimator):
             fitted = "x".join(map(str, self.image_shape_))
             got = "x".join(map(str, shape))
             raise ValueError(
-                f"ImageFlattener was fitted on {fitted} images, got {got} "
-                f"(input of shape {X.shape}). Resize the images to {fitted} or "
-                "refit on images of the new size."
+                f"X has {int(np.prod(shape))} features, but ImageFlattener is "
+                f"expecting {self.n_features_in_} features as input: it was fitted "
+                f"on {fitted} images, got {got} (input of shape {X.shape}). Resize "
+                f"the images to {fitted} or refit on images of the new size."
             )
         X = X.reshape(len(X), -1)
         # sklearn's own checks set or compare n_features_in_ and feature names.

@@ -233,3 +233,43 @@ def test_class_weight_changes_the_model(digits_flat):
     weighted = fitted(X, y, epochs=5, class_weight={3: 50.0})
     # a heavy class is predicted more often
     assert (weighted.predict(X) == 3).sum() > (plain.predict(X) == 3).sum()
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+def test_numpy_predictions_match_keras(digits_flat, activation):
+    X, y = digits_flat
+    clf = fitted(X, y, epochs=2, activation=activation)
+    keras_proba = clf.model_.predict(X, verbose=0)
+    np.testing.assert_allclose(clf.predict_proba(X), keras_proba, rtol=1e-4, atol=1e-6)
+    # routed predict arguments take Keras' own predict loop: same answers
+    routed = clone(clf).set_params(predict__batch_size=64).fit(X, y)
+    np.testing.assert_allclose(routed.predict_proba(X), keras_proba, rtol=1e-4, atol=1e-6)
+
+
+def test_keras_only_activation_still_predicts(digits_flat):
+    X, y = digits_flat
+    clf = fitted(X, y, epochs=2, activation="gelu")
+    np.testing.assert_allclose(
+        clf.predict_proba(X), clf.model_.predict(X, verbose=0), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_refit_predicts_with_the_new_weights(digits_flat):
+    X, y = digits_flat
+    clf = fitted(X, y, epochs=1)
+    before = clf.predict_proba(X)
+    clf.set_params(epochs=5).fit(X, y)
+    after = clf.predict_proba(X)
+    assert not np.allclose(before, after)
+    np.testing.assert_allclose(after, clf.model_.predict(X, verbose=0), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("n_samples, batch_size", [(600, 100), (700, 100), (650, 100), (1797, 32)])
+def test_an_epoch_is_one_pass_over_the_data(digits_flat, n_samples, batch_size):
+    X, y = digits_flat
+    clf = fitted(X[:n_samples], y[:n_samples], epochs=3, batch_size=batch_size)
+    steps = -(-n_samples // batch_size)
+    assert int(clf.model_.optimizer.iterations) == 3 * steps
+    # continuing on data of another size keeps counting whole passes
+    clf.set_params(warm_start=True, epochs=2).fit(X[:500], y[:500])
+    assert int(clf.model_.optimizer.iterations) == 3 * steps + 2 * -(-500 // batch_size)

@@ -41,9 +41,13 @@ def test_flat_rows_of_the_fitted_size_are_accepted(mnist_test):
 
 def test_other_image_size_at_transform_is_a_clear_error(mnist_test, digits):
     flattener = ImageFlattener().fit(mnist_test[0][:10])
-    with pytest.raises(ValueError, match="fitted on 28x28 images, got 8x8.*Resize the images to 28x28 or refit"):
+    with pytest.raises(
+        ValueError,
+        match="X has 64 features, but ImageFlattener is expecting 784 features as input: "
+        "it was fitted on 28x28 images, got 8x8.*Resize the images to 28x28 or refit",
+    ):
         flattener.transform(digits[0][:5])
-    with pytest.raises(ValueError, match="fitted on 28x28 images, got 64"):
+    with pytest.raises(ValueError, match="fitted on 28x28 images, got 64 "):
         flattener.transform(digits[0][:5].reshape(5, -1))
 
 

@@ -26,13 +26,19 @@ class _TagsRoot:
 class _LegacyTags:
     """Tags for scikit-learn 1.6, which merges each class's ``_more_tags``.
 
-    scikeras' ``_more_tags`` declares multi-output support this classifier
-    does not have; listed before ``KerasClassifier`` among the bases, this
-    class's ``_more_tags`` is merged after it and corrects that. scikit-learn
-    1.7 and newer read only ``__sklearn_tags__``.
+    scikeras' ``_more_tags`` declares multi-output and multilabel support this
+    classifier does not have, and checks to skip; listed before
+    ``KerasClassifier`` among the bases, this class's ``_more_tags`` is merged
+    after it and corrects that. scikit-learn 1.7 and newer read only
+    ``__sklearn_tags__``.
 
     TODO: remove when the minimum scikit-learn version is 1.7.
     """
 
     def _more_tags(self):
-        return {"multioutput": False, "poor_score": False}
+        return {
+            "multioutput": False,
+            "multilabel": False,
+            "poor_score": False,
+            "_xfail_checks": {},
+        }

@@ -29,7 +29,6 @@ import numpy as np
 from scipy.special import expit, softmax
 
 
-
 def limit_threads():
     """Bound TensorFlow's thread pools by the process's thread budget.
 
@@ -56,7 +55,9 @@ def limit_threads():
         pass  # TensorFlow already runs with its pools: too late to change them
 
 
-def training_data(X, y, sample_weight, *, batch_size, shuffle, seed, steps_per_execution):
+def training_data(
+    X, y, sample_weight, *, batch_size, shuffle, seed, steps_per_execution
+):
     """Batches of ``(X, y[, sample_weight])`` for ``Model.fit``.
 
     Parameters
@@ -79,7 +80,9 @@ def training_data(X, y, sample_weight, *, batch_size, shuffle, seed, steps_per_e
     fit_kwargs : dict
         Extra ``fit`` arguments the data needs.
     """
-    arrays = (X, y) if sample_weight is None else (X, y, sample_weight.astype(np.float32))
+    arrays = (
+        (X, y) if sample_weight is None else (X, y, sample_weight.astype(np.float32))
+    )
     if keras.backend.backend() != "tensorflow":
         return _ShuffledBatches(arrays, batch_size, shuffle, seed), {}
     # An endless dataset saves building an iterator every epoch (tens of

@@ -397,7 +397,10 @@ default="adam"
                 optimizer = keras.optimizers.get(
                     {
                         "class_name": optimizer,
-                        "config": {"learning_rate": self.learning_rate_init, **opt_params},
+                        "config": {
+                            "learning_rate": self.learning_rate_init,
+                            **opt_params,
+                        },
                     }
                 )
             except (ValueError, TypeError):
@@ -420,22 +423,20 @@ default="adam"
         Subclasses may override this scikeras hook to change the network; it
         runs after ``n_features_in_`` and ``n_classes_`` are set.
         """
-        rng = np.random.RandomState(self._random_state)
-        seeds = iter(
-            rng.randint(np.iinfo(np.int32).max, size=len(self._hidden_sizes) + 1)
-            if self._random_state is not None
-            else [None] * (len(self._hidden_sizes) + 1)
-        )
+        n_layers = len(self._hidden_sizes) + 1
+        if self._random_state is None:
+            seeds = iter([None] * n_layers)
+        else:
+            rng = np.random.RandomState(self._random_state)
+            seeds = iter(rng.randint(np.iinfo(np.int32).max, size=n_layers).tolist())
         activation = _ACTIVATIONS.get(self.activation, self.activation)
 
         def dense(units, activation, name):
-            seed = next(seeds)
+            seed = next(seeds)  # one seed per layer: same random_state, same weights
             return keras.layers.Dense(
                 units,
                 activation=activation,
-                kernel_initializer=keras.initializers.GlorotUniform(
-                    seed=None if seed is None else int(seed)
-                ),
+                kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
                 name=name,
             )
 
@@ -523,7 +524,9 @@ default="adam"
     ):
         if self.class_weight is not None:
             weights = compute_sample_weight(self.class_weight, self.classes_[y])
-            sample_weight = weights if sample_weight is None else sample_weight * weights
+            sample_weight = (
+                weights if sample_weight is None else sample_weight * weights
+            )
         fit_args = {
             "batch_size": self.batch_size,
             "verbose": self.verbose,
@@ -584,10 +587,14 @@ default="adam"
                 "with appropriate arguments before using this estimator."
             )
         routed = _routed(self.get_params(deep=False), "predict")
-        if routed or kwargs or self._predict_callbacks:
-            # Callbacks or predict arguments need Keras' own predict loop.
-            return super()._predict_raw(X, **kwargs)
-        if not getattr(self, "_dense_stack", False):
+        if (
+            routed
+            or kwargs
+            or self._predict_callbacks
+            or not getattr(self, "_dense_stack", None)
+        ):
+            # Keras' own predict loop: for predict arguments and callbacks, and
+            # for networks NumPy cannot evaluate.
             return super()._predict_raw(X, **kwargs)
         X, _ = self._validate_data(X)
         return _fast.forward(self._dense_stack, X)

@@ -20,10 +20,7 @@ from . import __version__
 
 
 def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    value = int(text) if text.strip().isdigit() else 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
@@ -61,7 +58,12 @@ def _build_parser():
         description="Train the MLP on the 60,000 MNIST training images, printing "
         "one line per epoch, then its accuracy on the 10,000 test images.",
     )
-    train.add_argument("--epochs", type=_positive_int, default=10, help="passes over the data (default: 10)")
+    train.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=10,
+        help="passes over the data (default: 10)",
+    )
     train.add_argument(
         "--hidden-layer-sizes",
         type=_layer_sizes,
@@ -69,9 +71,18 @@ def _build_parser():
         metavar="W1,W2,...",
         help="widths of the hidden layers (default: 32,64)",
     )
-    train.add_argument("--batch-size", type=_positive_int, default=100, help="samples per update (default: 100)")
-    train.add_argument("--random-state", type=int, default=None, help="seed for a reproducible model")
-    train.add_argument("--data-home", default=None, help="directory holding the MNIST files")
+    train.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=100,
+        help="samples per update (default: 100)",
+    )
+    train.add_argument(
+        "--random-state", type=int, default=None, help="seed for a reproducible model"
+    )
+    train.add_argument(
+        "--data-home", default=None, help="directory holding the MNIST files"
+    )
     train.set_defaults(handler=_train)
     return parser
 

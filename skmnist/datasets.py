@@ -147,7 +147,9 @@ def _parse_idx(data, name, ndim):
             f"{name}: bad IDX magic number 0x{magic.hex()}; expected "
             f"0x000008{ndim:02x} (unsigned bytes, {ndim} dimension(s))."
         )
-    shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
+    shape = tuple(
+        int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4)
+    )
     expected = int(np.prod(shape, dtype=np.int64))
     if len(data) - header != expected:
         raise ValueError(
@@ -240,8 +242,10 @@ class _Progress:
 
     def close(self, ok):
         status = "done" if ok else "failed"
-        end = f"\r{self.label}: {self.done / 1e6:.1f} MB {status}" if self.tty else (
-            f"{self.label}: {self.done / 1e6:.1f} MB {status}"
+        end = (
+            f"\r{self.label}: {self.done / 1e6:.1f} MB {status}"
+            if self.tty
+            else (f"{self.label}: {self.done / 1e6:.1f} MB {status}")
         )
         print(end, file=self.stream, flush=True)
 
@@ -475,7 +479,9 @@ def fetch_mnist(
             try:
                 path = _fetch_file(spec, directory, urls, n_retries, delay, timeout)
             except OSError as exc:
-                raise OSError(f"{corrupt} Downloading a fresh copy failed: {exc}") from None
+                raise OSError(
+                    f"{corrupt} Downloading a fresh copy failed: {exc}"
+                ) from None
             arrays[spec.name] = _load(path, spec)
 
     images, target = [], []
@@ -490,7 +496,9 @@ def fetch_mnist(
         images.append(x)
         target.append(y)
     images = images[0] if len(images) == 1 else np.concatenate(images)
-    target = (target[0] if len(target) == 1 else np.concatenate(target)).astype(np.int64)
+    target = (target[0] if len(target) == 1 else np.concatenate(target)).astype(
+        np.int64
+    )
 
     if return_X_y:
         return images, target

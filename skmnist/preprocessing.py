@@ -214,7 +214,9 @@ class ImageFlattener(TransformerMixin, BaseEstimator):
             names = input_features
         if names is not None:
             return np.asarray(names, dtype=object)
-        return np.asarray([f"pixel{i}" for i in range(self.n_features_in_)], dtype=object)
+        return np.asarray(
+            [f"pixel{i}" for i in range(self.n_features_in_)], dtype=object
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,5 +1,3 @@
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -55,7 +53,20 @@ def test_learning_rate_and_activation_reach_keras(digits_flat):
 @pytest.mark.parametrize(
     "labels",
     [
-        np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]),
+        np.array(
+            [
+                "zero",
+                "one",
+                "two",
+                "three",
+                "four",
+                "five",
+                "six",
+                "seven",
+                "eight",
+                "nine",
+            ]
+        ),
         np.array([3, 10, 11, 40, 41, 42, 97, 98, 99, 122]),
         np.array([-1, 0, 1, 2, 3, 4, 5, 6, 7, 8]),
     ],
@@ -111,7 +122,10 @@ def test_cross_val_score_uses_stratified_folds(digits_flat):
 def test_soft_voting_with_logistic_regression(digits_flat):
     X, y = digits_flat
     voting = VotingClassifier(
-        [("mlp", KerasMLPClassifier(epochs=10, random_state=0)), ("lr", LogisticRegression(max_iter=500))],
+        [
+            ("mlp", KerasMLPClassifier(epochs=10, random_state=0)),
+            ("lr", LogisticRegression(max_iter=500)),
+        ],
         voting="soft",
     )
     voting.fit(X[:1200], y[:1200])
@@ -165,7 +179,9 @@ def test_dataframe_input(digits_flat):
 def test_predict_checks_the_number_of_features(digits_flat):
     X, y = digits_flat
     clf = fitted(X, y, epochs=1)
-    with pytest.raises(ValueError, match="X has 10 features, but KerasMLPClassifier is expecting 64"):
+    with pytest.raises(
+        ValueError, match="X has 10 features, but KerasMLPClassifier is expecting 64"
+    ):
         clf.predict(X[:, :10])
 
 
@@ -188,23 +204,36 @@ def test_unsupported_targets_get_clear_errors(digits_flat):
     with pytest.raises(ValueError, match="binary and multiclass targets.*'continuous'"):
         KerasMLPClassifier(epochs=1).fit(X, X[:, 10] + 0.5)
     multilabel = np.stack([y % 2, y > 4], axis=1).astype(int)
-    with pytest.raises(ValueError, match="'multilabel-indicator'.*MultiOutputClassifier"):
+    with pytest.raises(
+        ValueError, match="'multilabel-indicator'.*MultiOutputClassifier"
+    ):
         KerasMLPClassifier(epochs=1).fit(X, multilabel)
     with pytest.raises(ValueError, match="at least 2 classes.*only one class: 3"):
         KerasMLPClassifier(epochs=1).fit(X, np.full(len(X), 3))
-    with pytest.raises(ValueError, match="inconsistent numbers of samples|different numbers of samples"):
+    with pytest.raises(
+        ValueError, match="inconsistent numbers of samples|different numbers of samples"
+    ):
         KerasMLPClassifier(epochs=1).fit(X, y[:-1])
 
 
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"hidden_layer_sizes": (0,)}, "'hidden_layer_sizes' parameter .* must be a tuple of ints >= 1; got \\(0,\\)"),
+        (
+            {"hidden_layer_sizes": (0,)},
+            "'hidden_layer_sizes' parameter .* must be a tuple of ints >= 1; got \\(0,\\)",
+        ),
         ({"epochs": -1}, "'epochs' parameter .* must be an int >= 1; got -1"),
         ({"batch_size": 0}, "'batch_size' parameter .* must be an int >= 1; got 0"),
         ({"activation": "swishy"}, "'activation' parameter .* got 'swishy'"),
-        ({"learning_rate_init": 0.0}, "'learning_rate_init' parameter .* must be a float > 0"),
-        ({"optimizer": "no-such-optimizer"}, "'optimizer' parameter .* name of a Keras optimizer"),
+        (
+            {"learning_rate_init": 0.0},
+            "'learning_rate_init' parameter .* must be a float > 0",
+        ),
+        (
+            {"optimizer": "no-such-optimizer"},
+            "'optimizer' parameter .* name of a Keras optimizer",
+        ),
     ],
 )
 def test_bad_hyperparameters_are_refused_at_fit(digits_flat, params, message):
@@ -243,7 +272,9 @@ def test_numpy_predictions_match_keras(digits_flat, activation):
     np.testing.assert_allclose(clf.predict_proba(X), keras_proba, rtol=1e-4, atol=1e-6)
     # routed predict arguments take Keras' own predict loop: same answers
     routed = clone(clf).set_params(predict__batch_size=64).fit(X, y)
-    np.testing.assert_allclose(routed.predict_proba(X), keras_proba, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        routed.predict_proba(X), keras_proba, rtol=1e-4, atol=1e-6
+    )
 
 
 def test_keras_only_activation_still_predicts(digits_flat):
@@ -261,10 +292,14 @@ def test_refit_predicts_with_the_new_weights(digits_flat):
     clf.set_params(epochs=5).fit(X, y)
     after = clf.predict_proba(X)
     assert not np.allclose(before, after)
-    np.testing.assert_allclose(after, clf.model_.predict(X, verbose=0), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        after, clf.model_.predict(X, verbose=0), rtol=1e-4, atol=1e-6
+    )
 
 
-@pytest.mark.parametrize("n_samples, batch_size", [(600, 100), (700, 100), (650, 100), (1797, 32)])
+@pytest.mark.parametrize(
+    "n_samples, batch_size", [(600, 100), (700, 100), (650, 100), (1797, 32)]
+)
 def test_an_epoch_is_one_pass_over_the_data(digits_flat, n_samples, batch_size):
     X, y = digits_flat
     clf = fitted(X[:n_samples], y[:n_samples], epochs=3, batch_size=batch_size)

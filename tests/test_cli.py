@@ -8,10 +8,16 @@ import pytest
 
 def skmnist(*args, env=None, **kwargs):
     """Run the installed console script."""
-    exe = shutil.which("skmnist", path=os.path.dirname(sys.executable)) or shutil.which("skmnist")
+    exe = shutil.which("skmnist", path=os.path.dirname(sys.executable)) or shutil.which(
+        "skmnist"
+    )
     assert exe, "the skmnist console script is not installed"
     return subprocess.run(
-        [exe, *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, **kwargs
+        [exe, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        **kwargs,
     )
 
 
@@ -33,8 +39,15 @@ def test_version():
 
 def test_train_prints_epochs_and_test_accuracy(mnist_home):
     result = skmnist(
-        "train", "--epochs", "2", "--hidden-layer-sizes", "32,64", "--random-state", "0",
-        "--data-home", str(mnist_home),
+        "train",
+        "--epochs",
+        "2",
+        "--hidden-layer-sizes",
+        "32,64",
+        "--random-state",
+        "0",
+        "--data-home",
+        str(mnist_home),
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -51,7 +64,10 @@ def test_train_prints_epochs_and_test_accuracy(mnist_home):
     "args, message",
     [
         (["train", "--epochs", "0"], "--epochs: expected a positive integer"),
-        (["train", "--hidden-layer-sizes", "32,x"], "comma-separated positive layer widths"),
+        (
+            ["train", "--hidden-layer-sizes", "32,x"],
+            "comma-separated positive layer widths",
+        ),
         (["train", "--frobnicate"], "unrecognized arguments: --frobnicate"),
         ([], "the following arguments are required: COMMAND"),
     ],
@@ -64,7 +80,10 @@ def test_bad_usage_exits_2(args, message):
 
 def test_missing_data_offline_exits_1_with_one_line(tmp_path):
     result = skmnist(
-        "train", "--data-home", str(tmp_path), env={"SKMNIST_MIRRORS": "http://127.0.0.1:9/"}
+        "train",
+        "--data-home",
+        str(tmp_path),
+        env={"SKMNIST_MIRRORS": "http://127.0.0.1:9/"},
     )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
@@ -76,7 +95,10 @@ def test_missing_data_offline_exits_1_with_one_line(tmp_path):
 
 def test_debug_shows_the_traceback(tmp_path):
     result = skmnist(
-        "--debug", "train", "--data-home", str(tmp_path),
+        "--debug",
+        "train",
+        "--data-home",
+        str(tmp_path),
         env={"SKMNIST_MIRRORS": "http://127.0.0.1:9/"},
     )
     assert result.returncode == 1

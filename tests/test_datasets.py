@@ -1,6 +1,5 @@
 import gzip
 import hashlib
-import os
 import shutil
 import stat
 
@@ -14,7 +13,9 @@ from .conftest import MNIST_FILES
 
 
 def _snapshot(directory):
-    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in directory.iterdir()}
+    return {
+        p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in directory.iterdir()
+    }
 
 
 def test_train_and_test_subsets(mnist_home):
@@ -29,7 +30,16 @@ def test_train_and_test_subsets(mnist_home):
     assert test.target[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
     assert train.target[:5].tolist() == [5, 0, 4, 1, 9]
     assert np.bincount(train.target).tolist() == [
-        5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949
+        5923,
+        6742,
+        5958,
+        6131,
+        5842,
+        5421,
+        5918,
+        6265,
+        5851,
+        5949,
     ]
     assert train.target_names.tolist() == list(range(10))
     assert "MNIST" in train.DESCR and "LeCun" in train.DESCR
@@ -58,7 +68,9 @@ def test_returned_arrays_are_the_callers_own(mnist_home):
 
 
 def test_unknown_subset_is_refused(mnist_home):
-    with pytest.raises(ValueError, match="subset must be one of 'train', 'test', 'all'"):
+    with pytest.raises(
+        ValueError, match="subset must be one of 'train', 'test', 'all'"
+    ):
         fetch_mnist("validation", data_home=mnist_home)
 
 
@@ -114,8 +126,12 @@ def test_missing_offline_names_files_directory_and_remedies(tmp_path):
 
 def test_decompressed_files_are_read_too(mnist_home, tmp_path):
     for name in MNIST_FILES[2:]:
-        (tmp_path / name[:-3]).write_bytes(gzip.decompress((mnist_home / name).read_bytes()))
-    X, y = fetch_mnist("test", data_home=tmp_path, download_if_missing=False, return_X_y=True)
+        (tmp_path / name[:-3]).write_bytes(
+            gzip.decompress((mnist_home / name).read_bytes())
+        )
+    X, y = fetch_mnist(
+        "test", data_home=tmp_path, download_if_missing=False, return_X_y=True
+    )
     assert X.shape == (10000, 28, 28) and y[0] == 7
 
 
@@ -143,7 +159,9 @@ def test_truncated_gzip_is_reported(mnist_home, tmp_path):
         shutil.copy(mnist_home / name, tmp_path / name)
     data = (tmp_path / MNIST_FILES[2]).read_bytes()
     (tmp_path / MNIST_FILES[2]).write_bytes(data[: len(data) // 2])
-    with pytest.raises(OSError, match="t10k-images-idx3-ubyte.gz is corrupt: not a complete gzip"):
+    with pytest.raises(
+        OSError, match="t10k-images-idx3-ubyte.gz is corrupt: not a complete gzip"
+    ):
         fetch_mnist("test", data_home=tmp_path, download_if_missing=False)
 
 
@@ -155,7 +173,10 @@ def test_idx_header_checks():
         _parse_idx(bytes([0, 0, 9, 3]) + good[4:], "x", 3)
     with pytest.raises(ValueError, match="bad IDX magic number 0x00000801"):
         _parse_idx(bytes([0, 0, 8, 1]) + good[4:], "x", 3)
-    with pytest.raises(ValueError, match=r"announces shape \(2, 3, 4\) \(24 bytes\) but the file holds 23"):
+    with pytest.raises(
+        ValueError,
+        match=r"announces shape \(2, 3, 4\) \(24 bytes\) but the file holds 23",
+    ):
         _parse_idx(good[:-1], "x", 3)
     with pytest.raises(ValueError, match="too short for an IDX header"):
         _parse_idx(good[:7], "x", 3)
@@ -186,7 +207,12 @@ def test_mirrors_from_the_environment(mirror, tmp_path, monkeypatch):
 
 def test_all_mirrors_failing_is_one_clear_error(mirror, tmp_path):
     with pytest.raises(OSError) as info:
-        fetch_mnist("test", data_home=tmp_path, mirrors=[mirror + "a/", "http://127.0.0.1:9/"], delay=0)
+        fetch_mnist(
+            "test",
+            data_home=tmp_path,
+            mirrors=[mirror + "a/", "http://127.0.0.1:9/"],
+            delay=0,
+        )
     message = str(info.value)
     assert f"{mirror}a/t10k-images-idx3-ubyte.gz: HTTP 404" in message
     assert "http://127.0.0.1:9/t10k-images-idx3-ubyte.gz: cannot connect" in message
@@ -199,6 +225,10 @@ def test_corrupt_cached_file_is_downloaded_again(mirror, mnist_home, tmp_path):
     for name in MNIST_FILES[2:]:
         shutil.copy(mnist_home / name, tmp_path / name)
     _write_gz(tmp_path / MNIST_FILES[3], b"\x00\x00\x08\x01garbage")
-    X, y = fetch_mnist("test", data_home=tmp_path, mirrors=[mirror + "good/"], return_X_y=True)
+    X, y = fetch_mnist(
+        "test", data_home=tmp_path, mirrors=[mirror + "good/"], return_X_y=True
+    )
     assert y[:3].tolist() == [7, 2, 1]
-    assert (tmp_path / MNIST_FILES[3]).read_bytes() == (mnist_home / MNIST_FILES[3]).read_bytes()
+    assert (tmp_path / MNIST_FILES[3]).read_bytes() == (
+        mnist_home / MNIST_FILES[3]
+    ).read_bytes()

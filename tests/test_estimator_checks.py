@@ -30,7 +30,10 @@ def _expected_failures(estimator):
 
 @parametrize_with_checks(
     # A high learning rate learns the checks' small toy problems in few epochs.
-    [ImageFlattener(), KerasMLPClassifier(epochs=10, learning_rate_init=0.02, random_state=0)],
+    [
+        ImageFlattener(),
+        KerasMLPClassifier(epochs=10, learning_rate_init=0.02, random_state=0),
+    ],
     expected_failed_checks=_expected_failures,
 )
 def test_sklearn_estimator_checks(estimator, check):

@@ -38,4 +38,4 @@ def test_public_names():
     assert set(skmnist.__all__) <= set(dir(skmnist))
     assert skmnist.__version__
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
-        skmnist.nope
+        _ = skmnist.nope

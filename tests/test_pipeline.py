@@ -1,4 +1,3 @@
-import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -27,14 +26,19 @@ def test_grid_search_over_epochs_and_widths(mnist_train, mnist_test):
         cv=2,
     )
     search.fit(X[:3000], y[:3000])
-    assert search.best_params_ == {"mlp__epochs": 8, "mlp__hidden_layer_sizes": (32, 64)}
+    assert search.best_params_ == {
+        "mlp__epochs": 8,
+        "mlp__hidden_layer_sizes": (32, 64),
+    }
     assert search.cv_results_["mean_test_score"].shape == (4,)
     assert search.score(X_test[:2000], y_test[:2000]) > 0.85
 
 
 def test_images_of_another_size(digits):
     images, y = digits
-    pipe = make_mnist_pipeline(epochs=30, random_state=0).set_params(flatten__max_value=16)
+    pipe = make_mnist_pipeline(epochs=30, random_state=0).set_params(
+        flatten__max_value=16
+    )
     pipe.fit(images[:1400], y[:1400])
     assert pipe.named_steps["mlp"].n_features_in_ == 64
     assert pipe.score(images[1400:], y[1400:]) > 0.85

@@ -12,7 +12,9 @@ def test_mnist_images_become_scaled_float32_rows(mnist_test):
     out = ImageFlattener().fit_transform(X)
     assert out.shape == (10000, 784) and out.dtype == np.float32
     assert out.min() == 0.0 and out.max() == 1.0
-    np.testing.assert_array_equal(out, X.reshape(10000, -1).astype(np.float32) / np.float32(255))
+    np.testing.assert_array_equal(
+        out, X.reshape(10000, -1).astype(np.float32) / np.float32(255)
+    )
 
 
 @pytest.mark.parametrize(
@@ -36,7 +38,9 @@ def test_shape_is_learned_not_hard_coded(digits):
 def test_flat_rows_of_the_fitted_size_are_accepted(mnist_test):
     X = mnist_test[0][:10]
     flattener = ImageFlattener().fit(X)
-    np.testing.assert_array_equal(flattener.transform(X.reshape(10, -1)), flattener.transform(X))
+    np.testing.assert_array_equal(
+        flattener.transform(X.reshape(10, -1)), flattener.transform(X)
+    )
 
 
 def test_other_image_size_at_transform_is_a_clear_error(mnist_test, digits):
@@ -52,7 +56,10 @@ def test_other_image_size_at_transform_is_a_clear_error(mnist_test, digits):
 
 
 def test_colour_images_are_refused():
-    with pytest.raises(ValueError, match="grey-scale images.*shape \\(2, 4, 4, 3\\).*Convert colour images"):
+    with pytest.raises(
+        ValueError,
+        match="grey-scale images.*shape \\(2, 4, 4, 3\\).*Convert colour images",
+    ):
         ImageFlattener().fit(np.zeros((2, 4, 4, 3), dtype=np.uint8))
 
 
@@ -72,7 +79,9 @@ def test_nested_lists_and_dataframes(mnist_test):
 @pytest.mark.parametrize("dtype", [np.uint8, np.int64, np.float32, np.float64])
 def test_any_real_dtype_is_scaled_the_same(dtype):
     X = np.array([[[0, 51], [204, 255]]]).astype(dtype)
-    np.testing.assert_allclose(ImageFlattener().fit_transform(X), [[0, 0.2, 0.8, 1.0]], rtol=1e-6)
+    np.testing.assert_allclose(
+        ImageFlattener().fit_transform(X), [[0, 0.2, 0.8, 1.0]], rtol=1e-6
+    )
 
 
 def test_auto_keeps_unit_range_floats():
@@ -81,7 +90,9 @@ def test_auto_keeps_unit_range_floats():
     assert flattener.max_value_ == 1.0
     np.testing.assert_array_equal(flattener.transform(X), [[0, 0.5, 0.25, 1.0]])
     # a uint8 image passed to a unit-range flattener is caught, not squashed
-    with pytest.raises(ValueError, match=r"Pixel values up to 255.*expects pixels in \[0, 1\]"):
+    with pytest.raises(
+        ValueError, match=r"Pixel values up to 255.*expects pixels in \[0, 1\]"
+    ):
         flattener.transform(np.array([[[0, 255], [3, 4]]], dtype=np.uint8))
 
 
@@ -97,7 +108,9 @@ def test_explicit_max_value(digits):
 def test_bad_max_value_is_refused_at_fit(bad):
     flattener = ImageFlattener(max_value=bad)  # __init__ only stores it
     assert flattener.max_value is bad
-    with pytest.raises(ValueError, match="'max_value' parameter of ImageFlattener must be"):
+    with pytest.raises(
+        ValueError, match="'max_value' parameter of ImageFlattener must be"
+    ):
         flattener.fit(np.zeros((1, 2, 2)))
 
 

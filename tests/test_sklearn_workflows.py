@@ -44,7 +44,9 @@ def _data(kind, digits, digits_flat):
 def _logistic(kind):
     if kind == "classifier":
         return LogisticRegression(max_iter=1000)
-    return make_pipeline(ImageFlattener(max_value=16), LogisticRegression(max_iter=1000))
+    return make_pipeline(
+        ImageFlattener(max_value=16), LogisticRegression(max_iter=1000)
+    )
 
 
 KINDS = ["classifier", "pipeline"]
@@ -54,7 +56,9 @@ KINDS = ["classifier", "pipeline"]
 @pytest.mark.parametrize("voting", ["hard", "soft"])
 def test_voting(kind, voting, digits, digits_flat):
     X, y = _data(kind, digits, digits_flat)
-    ensemble = VotingClassifier([("mlp", _estimator(kind)), ("lr", _logistic(kind))], voting=voting)
+    ensemble = VotingClassifier(
+        [("mlp", _estimator(kind)), ("lr", _logistic(kind))], voting=voting
+    )
     ensemble.fit(X[:1400], y[:1400])
     assert ensemble.score(X[1400:], y[1400:]) > 0.88
 
@@ -130,7 +134,10 @@ def grid_n_jobs_1(digits):
 
 def test_grid_search(grid_n_jobs_1):
     search = grid_n_jobs_1
-    assert search.best_params_ == {"mlp__epochs": 6, "mlp__hidden_layer_sizes": (32, 64)}
+    assert search.best_params_ == {
+        "mlp__epochs": 6,
+        "mlp__hidden_layer_sizes": (32, 64),
+    }
     assert search.best_score_ > 0.85
     assert search.best_estimator_.named_steps["mlp"].epochs == 6
 
@@ -189,7 +196,9 @@ def _worker_threads():
 
 def test_joblib_workers_bound_tensorflow_threads():
     budget = max(joblib.cpu_count() // 2, 1)
-    results = joblib.Parallel(n_jobs=2)(joblib.delayed(_worker_threads)() for _ in range(2))
+    results = joblib.Parallel(n_jobs=2)(
+        joblib.delayed(_worker_threads)() for _ in range(2)
+    )
     assert results == [(budget, budget)] * 2
 
 
@@ -215,10 +224,14 @@ def test_same_random_state_same_model_everywhere(digits_flat, tmp_path):
     other = KerasMLPClassifier(epochs=3, random_state=7).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(first, other)
 
-    subprocess.run([sys.executable, "-c", REPRO_SCRIPT, str(tmp_path / "p.npy")], check=True)
+    subprocess.run(
+        [sys.executable, "-c", REPRO_SCRIPT, str(tmp_path / "p.npy")], check=True
+    )
     np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), first)
 
-    unseeded = [KerasMLPClassifier(epochs=3).fit(X, y).predict_proba(X) for _ in range(2)]
+    unseeded = [
+        KerasMLPClassifier(epochs=3).fit(X, y).predict_proba(X) for _ in range(2)
+    ]
     assert not np.array_equal(unseeded[0], unseeded[1])
 
 
@@ -252,7 +265,9 @@ np.save(out, model.predict_proba(np.load(images)))
 
 
 @pytest.mark.parametrize("how", ["pickle", "joblib"])
-def test_fitted_pipeline_round_trip_in_a_fresh_process(how, mnist_train, mnist_test, tmp_path):
+def test_fitted_pipeline_round_trip_in_a_fresh_process(
+    how, mnist_train, mnist_test, tmp_path
+):
     X, y = mnist_train
     X_test = mnist_test[0][:500]
     pipe = make_mnist_pipeline(epochs=2, random_state=0).fit(X[:5000], y[:5000])
@@ -263,10 +278,20 @@ def test_fitted_pipeline_round_trip_in_a_fresh_process(how, mnist_train, mnist_t
         path.write_bytes(pickle.dumps(pipe))
     np.save(tmp_path / "images.npy", X_test)
     subprocess.run(
-        [sys.executable, "-c", LOAD_SCRIPT, str(path), how, str(tmp_path / "images.npy"), str(tmp_path / "out.npy")],
+        [
+            sys.executable,
+            "-c",
+            LOAD_SCRIPT,
+            str(path),
+            how,
+            str(tmp_path / "images.npy"),
+            str(tmp_path / "out.npy"),
+        ],
         check=True,
     )
-    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), pipe.predict_proba(X_test))
+    np.testing.assert_array_equal(
+        np.load(tmp_path / "out.npy"), pipe.predict_proba(X_test)
+    )
 
 
 def test_clone_of_fitted_and_unfitted(digits_flat):
@@ -277,12 +302,16 @@ def test_clone_of_fitted_and_unfitted(digits_flat):
     fresh = clone(clf)
     assert fresh.get_params() == clf.get_params()
     assert not hasattr(fresh, "model_")
-    np.testing.assert_array_equal(fresh.fit(X, y).predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(
+        fresh.fit(X, y).predict_proba(X), clf.predict_proba(X)
+    )
 
 
 def test_params_through_the_pipeline():
     pipe = make_mnist_pipeline()
-    pipe.set_params(mlp__epochs=3, mlp__hidden_layer_sizes=(128,), flatten__max_value=16)
+    pipe.set_params(
+        mlp__epochs=3, mlp__hidden_layer_sizes=(128,), flatten__max_value=16
+    )
     params = pipe.get_params()
     assert params["mlp__epochs"] == 3
     assert params["mlp__hidden_layer_sizes"] == (128,)
@@ -308,7 +337,9 @@ def test_pixel_dtypes_train_the_same_model(mnist_train, mnist_test):
 
 def test_nested_lists(digits):
     images, y = digits
-    pipe = make_mnist_pipeline(epochs=5, random_state=0).set_params(flatten__max_value=16)
+    pipe = make_mnist_pipeline(epochs=5, random_state=0).set_params(
+        flatten__max_value=16
+    )
     pipe.fit(images[:300].tolist(), y[:300].tolist())
     assert pipe.predict(images[:3].tolist()).shape == (3,)
 
@@ -324,7 +355,9 @@ def test_dataframe_columns_are_checked(digits_flat):
 
 def test_pandas_categorical_labels(digits_flat):
     X, y = digits_flat
-    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
+    names = np.array(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    )
     labels = pd.Series(pd.Categorical(names[y]))
     clf = KerasMLPClassifier(epochs=15, random_state=0).fit(X, labels)
     assert clf.classes_.tolist() == sorted(names)

@@ -1,0 +1,268 @@
+"""skmnist side by side with what users would pick instead, on real MNIST.
+
+Every contender trains the same network (Dense 32 relu, Dense 64 relu,
+softmax; Adam at 0.001; batches of 100; shuffled every epoch) for the same
+number of epochs on the same images, each fit in a fresh subprocess so that
+backends do not share a process and peak memory is the fit's own:
+
+- ``skmnist``: ``make_mnist_pipeline`` on TensorFlow;
+- ``skmnist-jax``: the same on JAX (when JAX is installed);
+- ``keras``: a plain ``keras.Sequential`` and ``model.fit`` with defaults;
+- ``scikeras``: stock scikeras ``KerasClassifier`` around the same model;
+- ``sklearn``: ``MLPClassifier(hidden_layer_sizes=(32, 64), batch_size=100,
+  max_iter=epochs)``.
+
+Usage::
+
+    SKMNIST_DATA=../shared/mnist python benchmarks/bench.py [--quick] [--json PATH]
+
+``--quick`` trains on 6,000 images for 2 epochs with one seed: a smoke run
+that keeps this script working, not a measurement.
+"""
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+
+CONTENDERS = ("skmnist", "skmnist-jax", "keras", "scikeras", "sklearn")
+BACKEND = {"skmnist-jax": "jax"}
+
+
+def _load(n_train):
+    from skmnist import fetch_mnist
+
+    X, y = fetch_mnist("train", return_X_y=True)
+    X_test, y_test = fetch_mnist("test", return_X_y=True)
+    return X[:n_train], y[:n_train], X_test, y_test
+
+
+def _keras_model():
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input((784,)),
+            keras.layers.Dense(32, activation="relu"),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _contender(name, seed, epochs):
+    """Return ``(fit, predict, predict_proba_one, wants_flat)`` for a contender."""
+    if name.startswith("skmnist"):
+        from skmnist import make_mnist_pipeline
+
+        model = make_mnist_pipeline(epochs=epochs, random_state=seed)
+        return model.fit, model.predict, model.predict_proba, False
+    if name == "keras":
+        import keras
+
+        keras.utils.set_random_seed(seed)
+        model = _keras_model()
+
+        def fit(X, y):
+            model.fit(X, y, batch_size=100, epochs=epochs, verbose=0)
+
+        def predict(X):
+            return model.predict(X, verbose=0).argmax(axis=1)
+
+        return fit, predict, lambda X: model.predict(X, verbose=0), True
+    if name == "scikeras":
+        from scikeras.wrappers import KerasClassifier
+
+        model = KerasClassifier(
+            model=_keras_model,
+            loss="sparse_categorical_crossentropy",
+            optimizer="adam",
+            epochs=epochs,
+            batch_size=100,
+            verbose=0,
+            random_state=seed,
+        )
+        return model.fit, model.predict, model.predict_proba, True
+    if name == "sklearn":
+        from sklearn.neural_network import MLPClassifier
+
+        model = MLPClassifier(
+            hidden_layer_sizes=(32, 64),
+            batch_size=100,
+            max_iter=epochs,
+            random_state=seed,
+        )
+        return model.fit, model.predict, model.predict_proba, True
+    raise ValueError(f"unknown contender {name!r}")
+
+
+def _worker(name, seed, n_train, epochs, latency_calls):
+    """Run one fit and its predictions; print the figures as JSON."""
+    warnings.filterwarnings("ignore")  # MLPClassifier's ConvergenceWarning at max_iter
+    import numpy as np
+
+    X, y, X_test, y_test = _load(n_train)
+    fit, predict, predict_one, wants_flat = _contender(name, seed, epochs)
+    if wants_flat:
+        X = X.reshape(len(X), -1).astype(np.float32) / 255
+        X_test = X_test.reshape(len(X_test), -1).astype(np.float32) / 255
+
+    start = time.perf_counter()
+    fit(X, y)
+    fit_time = time.perf_counter() - start
+
+    start = time.perf_counter()
+    accuracy = float(np.mean(predict(X_test) == y_test))
+    predict_all = time.perf_counter() - start
+
+    one = X_test[:1]
+    for _ in range(10):
+        predict_one(one)
+    times = []
+    for _ in range(latency_calls):
+        start = time.perf_counter()
+        predict_one(one)
+        times.append(time.perf_counter() - start)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    print(
+        json.dumps(
+            {
+                "fit_s": fit_time,
+                "accuracy": accuracy,
+                "predict_10k_s": predict_all,
+                "predict_one_ms": statistics.median(times) * 1e3,
+                "peak_rss_mb": peak / 1e6,
+            }
+        )
+    )
+
+
+def _run_worker(name, seed, args):
+    env = dict(os.environ, KERAS_BACKEND=BACKEND.get(name, "tensorflow"))
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        name,
+        "--seed",
+        str(seed),
+        "--n-train",
+        str(args.n_train),
+        "--epochs",
+        str(args.epochs),
+        "--latency-calls",
+        str(args.latency_calls),
+    ]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"{name} (seed {seed}) failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _import_time(repeats=5):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import skmnist"], check=True)
+        times.append(time.perf_counter() - start)
+    baseline = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        baseline.append(time.perf_counter() - start)
+    return statistics.median(times), statistics.median(baseline)
+
+
+def _has_jax():
+    try:
+        import jax  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small smoke run")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures here")
+    parser.add_argument("--contenders", default=",".join(CONTENDERS))
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--n-train", type=int, default=60000, help=argparse.SUPPRESS)
+    parser.add_argument("--epochs", type=int, default=10, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--latency-calls", type=int, default=300, help=argparse.SUPPRESS
+    )
+    args = parser.parse_args(argv)
+    if args.worker:
+        _worker(args.worker, args.seed, args.n_train, args.epochs, args.latency_calls)
+        return 0
+
+    seeds = [0]
+    if args.quick:
+        args.n_train, args.epochs, args.latency_calls = 6000, 2, 30
+    else:
+        seeds = [0, 1, 2]
+    names = [n for n in args.contenders.split(",") if n]
+    if "skmnist-jax" in names and not _has_jax():
+        print("JAX is not installed: skipping skmnist-jax", file=sys.stderr)
+        names.remove("skmnist-jax")
+
+    results = {}
+    for name in names:
+        runs = [_run_worker(name, seed, args) for seed in seeds]
+        results[name] = {
+            key: statistics.median(run[key] for run in runs) for key in runs[0]
+        }
+        print(f"{name}: done", file=sys.stderr, flush=True)
+    import_s, python_s = _import_time()
+
+    reference = results.get("sklearn", {}).get("fit_s")
+    header = (
+        f"{'contender':<12} {'fit s':>7} {'x sklearn':>9} {'accuracy':>8} "
+        f"{'1 image ms':>10} {'10k s':>7} {'peak MB':>8}"
+    )
+    print(
+        f"MNIST: {args.n_train} training images, {args.epochs} epochs, "
+        f"median of seeds {seeds}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, r in results.items():
+        ratio = f"{r['fit_s'] / reference:.2f}" if reference else "-"
+        print(
+            f"{name:<12} {r['fit_s']:>7.2f} {ratio:>9} {r['accuracy']:>8.4f} "
+            f"{r['predict_one_ms']:>10.3f} {r['predict_10k_s']:>7.3f} "
+            f"{r['peak_rss_mb']:>8.0f}"
+        )
+    print(
+        f"import skmnist: {import_s:.3f} s in a fresh interpreter "
+        f"(python -c pass: {python_s:.3f} s)"
+    )
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(
+                {
+                    "n_train": args.n_train,
+                    "epochs": args.epochs,
+                    "seeds": seeds,
+                    "contenders": results,
+                    "import_skmnist_s": import_s,
+                    "python_startup_s": python_s,
+                },
+                f,
+                indent=2,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -242,12 +242,8 @@ class _Progress:
 
     def close(self, ok):
         status = "done" if ok else "failed"
-        end = (
-            f"\r{self.label}: {self.done / 1e6:.1f} MB {status}"
-            if self.tty
-            else (f"{self.label}: {self.done / 1e6:.1f} MB {status}")
-        )
-        print(end, file=self.stream, flush=True)
+        line = f"{self.label}: {self.done / 1e6:.1f} MB {status}"
+        print(("\r" if self.tty else "") + line, file=self.stream, flush=True)
 
 
 _TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504}

@@ -281,6 +281,8 @@ def _failure(exc):
         return "connection closed before the whole file arrived", True
     if isinstance(exc, TimeoutError):
         return "timed out", True
+    if isinstance(exc, ConnectionError):
+        return f"connection lost mid-transfer ({exc.strerror or exc})", True
     return str(exc) or type(exc).__name__, True
 
 

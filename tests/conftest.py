@@ -1,9 +1,14 @@
 """Shared fixtures: real MNIST from SKMNIST_DATA and scikit-learn's digits."""
 
+import collections
 import functools
+import gzip
 import http.server
 import os
+import socket
+import struct
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -56,28 +61,78 @@ def digits_flat():
     return (X / 16).astype(np.float32), y
 
 
-class _MirrorHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves files from a directory under /good/; anything else is a 404."""
+class _MirrorHandler(http.server.BaseHTTPRequestHandler):
+    """Serves the MNIST files under ``/<behaviour>/<file name>``.
 
-    def translate_path(self, path):
-        prefix = "/good/"
-        if not path.startswith(prefix):
-            return "/nonexistent"
-        return str(Path(self.directory) / Path(path[len(prefix) :]).name)
+    Behaviours: ``good``; ``403``; ``truncated`` (announces the full length,
+    sends half); ``wrong`` (a valid gzip of bytes with one pixel changed, so
+    the checksum fails); ``drop`` (resets the connection mid-transfer);
+    ``stall`` (sends half, then nothing for longer than any test's timeout);
+    ``flaky`` (503 on every other request). Anything else is a 404.
+    """
+
+    directory = None
+    stall_seconds = 5.0
+    _requests = collections.Counter()
+
+    def do_GET(self):
+        _, behaviour, name = (self.path.split("/", 2) + ["", ""])[:3]
+        path = Path(self.directory) / Path(name).name
+        if behaviour == "403":
+            return self.send_error(403, "Forbidden")
+        if behaviour == "flaky":
+            self._requests[name] += 1
+            if self._requests[name] % 2:
+                return self.send_error(503, "Service Unavailable")
+        if not path.is_file() or behaviour not in _BEHAVIOURS:
+            return self.send_error(404, "Not Found")
+        body = _wrong_bytes(path) if behaviour == "wrong" else path.read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if behaviour in ("good", "wrong", "flaky"):
+            self.wfile.write(body)
+            return
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        if behaviour == "stall":
+            time.sleep(self.stall_seconds)
+        elif behaviour == "drop":
+            # SO_LINGER 0: close() resets the connection instead of ending it.
+            self.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
+        self.close_connection = True
 
     def log_message(self, *args):
         pass
+
+
+_BEHAVIOURS = ("good", "truncated", "wrong", "drop", "stall", "flaky")
+
+
+@functools.lru_cache
+def _wrong_bytes(path):
+    data = bytearray(gzip.decompress(path.read_bytes()))
+    data[-1] ^= 0xFF
+    return gzip.compress(bytes(data), compresslevel=1)
 
 
 @pytest.fixture
 def mirror(mnist_home):
     """A real HTTP server on 127.0.0.1 serving the MNIST files.
 
-    Yields its base URL; ``base + "good/"`` serves the files, any other
-    path answers 404.
+    Yields its base URL; ``base + "good/"`` serves the files, and the other
+    behaviours of :class:`_MirrorHandler` misbehave in their own way.
     """
-    handler = functools.partial(_MirrorHandler, directory=str(mnist_home))
+    handler = type(
+        "Handler",
+        (_MirrorHandler,),
+        {"directory": str(mnist_home), "_requests": collections.Counter()},
+    )
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -2,6 +2,8 @@ import gzip
 import hashlib
 import shutil
 import stat
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -232,3 +234,84 @@ def test_corrupt_cached_file_is_downloaded_again(mirror, mnist_home, tmp_path):
     assert (tmp_path / MNIST_FILES[3]).read_bytes() == (
         mnist_home / MNIST_FILES[3]
     ).read_bytes()
+
+
+# What each misbehaving mirror of the test server does to a download, as the
+# error names it.
+_FAULTS = {
+    "403": "HTTP 403",
+    "missing": "HTTP 404",
+    "truncated": "connection closed before the whole file arrived",
+    "wrong": "bad file, the SHA-256 of its decompressed bytes is",
+    "drop": "connection lost mid-transfer",
+    "stall": "timed out",
+}
+
+
+def _only_verified_files(home):
+    return sorted(p.name for p in home.iterdir()) == sorted(MNIST_FILES[2:])
+
+
+@pytest.mark.parametrize("fault", sorted(_FAULTS))
+def test_a_bad_mirror_falls_through_to_the_next(mirror, tmp_path, fault):
+    X, y = fetch_mnist(
+        "test",
+        data_home=tmp_path,
+        mirrors=[mirror + fault + "/", mirror + "good/"],
+        n_retries=0,
+        timeout=0.5,
+        return_X_y=True,
+    )
+    assert X.shape == (10000, 28, 28) and y[:3].tolist() == [7, 2, 1]
+    assert _only_verified_files(tmp_path)
+
+
+def test_every_mirror_failing_names_each_mirror_and_leaves_nothing(mirror, tmp_path):
+    faults = sorted(_FAULTS)
+    with pytest.raises(OSError) as info:
+        fetch_mnist(
+            "test",
+            data_home=tmp_path,
+            mirrors=[mirror + fault + "/" for fault in faults],
+            n_retries=0,
+            timeout=0.5,
+        )
+    message = str(info.value)
+    for fault in faults:
+        url = f"{mirror}{fault}/t10k-images-idx3-ubyte.gz"
+        assert f"{url}: {_FAULTS[fault]}" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_transient_failures_are_retried(mirror, tmp_path):
+    # "flaky" answers 503 to every other request for a file.
+    flaky = [mirror + "flaky/"]
+    with pytest.raises(OSError, match="flaky/t10k-images-idx3-ubyte.gz: HTTP 503"):
+        fetch_mnist("test", data_home=tmp_path, mirrors=flaky, n_retries=0)
+    assert list(tmp_path.iterdir()) == []
+    X, _ = fetch_mnist(
+        "test", data_home=tmp_path, mirrors=flaky, n_retries=1, delay=0, return_X_y=True
+    )
+    assert len(X) == 10000 and _only_verified_files(tmp_path)
+
+
+def test_two_processes_fetching_into_one_empty_directory(mirror, tmp_path):
+    code = (
+        "import sys; from skmnist import fetch_mnist; "
+        "X, y = fetch_mnist('test', data_home=sys.argv[1], mirrors=[sys.argv[2]], "
+        "return_X_y=True); print(len(X), y[:3].tolist())"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(tmp_path), mirror + "good/"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert out.strip() == "10000 [7, 2, 1]"
+    assert _only_verified_files(tmp_path)

@@ -16,6 +16,8 @@ _PUBLIC = {
     "ImageFlattener": "preprocessing",
     "KerasMLPClassifier": "classifier",
     "make_mnist_pipeline": "pipeline",
+    "save": "persistence",
+    "load": "persistence",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -479,7 +479,8 @@ default="adam"
             The fitted classifier.
         """
         self._hidden_sizes = self._check_params()
-        self.classes_ = None
+        if not (self.warm_start and self.initialized_):
+            self.classes_ = None  # the target encoder learns them from y
         # KerasClassifier.fit is skipped: it multiplies class weights into the
         # caller's sample_weight array in place. _fit_keras_model applies them.
         BaseWrapper.fit(self, X, y, sample_weight=sample_weight, **kwargs)
@@ -577,6 +578,46 @@ default="adam"
             return None
         entropy = [int(self._random_state) % 2**32, initial_epoch]
         return int(np.random.SeedSequence(entropy).generate_state(1)[0] >> 1)
+
+    # -- model files (skmnist.persistence) ------------------------------------------
+
+    # Attributes rebuilt from the others rather than stored.
+    _DERIVED_STATE = ("model_", "target_encoder_", "feature_encoder_")
+    _PRIVATE_STATE = ("_n_fit_samples",)
+
+    def _persistent_state(self):
+        """The fitted attributes and network weights a model file stores."""
+        state = {
+            key: value
+            for key, value in vars(self).items()
+            if key.endswith("_")
+            and not key.startswith("_")
+            and key not in self._DERIVED_STATE
+        }
+        state["_n_fit_samples"] = self._n_fit_samples
+        return state, self.model_.get_weights()
+
+    def _restore(self, state, weights):
+        """Become the fitted classifier :meth:`_persistent_state` described."""
+        self._hidden_sizes = self._check_params()
+        if not (self.random_state is None or isinstance(self.random_state, int)):
+            raise TypeError("random_state must be an int or None in a model file")
+        self._random_state = self.random_state
+        vars(self).update(state)
+        self.history_ = defaultdict(list, self.history_)
+        self.target_encoder_ = self.target_encoder.fit(self.classes_)
+        features = np.zeros((1, self.n_features_in_), dtype=np.float32)
+        self.feature_encoder_ = self.feature_encoder.fit(features)
+        self.model_ = self._build_keras_model()
+        expected = [tuple(w.shape) for w in self.model_.get_weights()]
+        if [w.shape for w in weights] != expected:
+            raise ValueError(
+                f"the weights have shapes {[w.shape for w in weights]}, but the "
+                f"network its parameters describe needs {expected}"
+            )
+        self.model_.set_weights(weights)
+        self._initialize_callbacks()
+        self._dense_stack = _fast.dense_stack(self.model_) or False
 
     # -- prediction --------------------------------------------------------------
 

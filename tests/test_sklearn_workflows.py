@@ -22,6 +22,7 @@ from sklearn.model_selection import (
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline
 
+import skmnist
 from skmnist import ImageFlattener, KerasMLPClassifier, make_mnist_pipeline
 
 FAST = {"epochs": 8, "learning_rate_init": 0.005, "random_state": 0}
@@ -257,14 +258,17 @@ def test_fit_leaves_global_random_state_alone(digits_flat):
 # -- persistence --------------------------------------------------------------------
 
 LOAD_SCRIPT = """
-import pickle, sys, joblib, numpy as np
+import pickle, sys, joblib, numpy as np, skmnist
 path, how, images, out = sys.argv[1:]
-model = joblib.load(path) if how == "joblib" else pickle.load(open(path, "rb"))
+if how == "skmnist":
+    model = skmnist.load(path)
+else:
+    model = joblib.load(path) if how == "joblib" else pickle.load(open(path, "rb"))
 np.save(out, model.predict_proba(np.load(images)))
 """
 
 
-@pytest.mark.parametrize("how", ["pickle", "joblib"])
+@pytest.mark.parametrize("how", ["pickle", "joblib", "skmnist"])
 def test_fitted_pipeline_round_trip_in_a_fresh_process(
     how, mnist_train, mnist_test, tmp_path
 ):
@@ -274,6 +278,8 @@ def test_fitted_pipeline_round_trip_in_a_fresh_process(
     path = tmp_path / f"model.{how}"
     if how == "joblib":
         joblib.dump(pipe, path)
+    elif how == "skmnist":
+        skmnist.save(pipe, path)
     else:
         path.write_bytes(pickle.dumps(pipe))
     np.save(tmp_path / "images.npy", X_test)

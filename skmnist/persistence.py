@@ -1,0 +1,366 @@
+"""Model files that load without running code.
+
+A model file is a zip archive of exactly two members:
+
+- ``skmnist.json``: the format name and version, the skmnist version that
+  wrote it, and for each step of the model its name, its class (one of
+  :data:`_CLASSES`), its parameters and its fitted attributes, as JSON;
+- ``weights.npz``: the network's weights as plain NumPy arrays.
+
+Loading parses the JSON, looks the classes up in a fixed table, rebuilds the
+network from the saved parameters and sets the saved weights into it. Nothing
+is unpickled (``allow_pickle=False``) and no Keras configuration is
+deserialized, so a crafted file can at worst fail to load. This is stricter
+than a ``.keras`` file in Keras' safe mode, whose protection some Keras
+releases we support (3.8) let a crafted configuration bypass.
+"""
+
+# Authors: The skmnist developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from . import __version__
+
+__all__ = ["save", "load"]
+
+_FORMAT = "skmnist-model"
+_FORMAT_VERSION = 1
+_META = "skmnist.json"
+_WEIGHTS = "weights.npz"
+# dtype kinds an array may have in a model file: no objects but strings.
+_ARRAY_KINDS = "biufUO"
+
+
+class ModelFileError(ValueError):
+    """A file that is not a model file this version of skmnist can load."""
+
+
+def _classes():
+    """The classes a model file may name; nothing else is ever instantiated."""
+    from .classifier import KerasMLPClassifier
+    from .preprocessing import ImageFlattener
+
+    return {"ImageFlattener": ImageFlattener, "KerasMLPClassifier": KerasMLPClassifier}
+
+
+# -- values <-> JSON -------------------------------------------------------------
+
+
+def _plain_array(value):
+    if value.dtype.kind in "biufU":
+        return True
+    return value.dtype.kind == "O" and all(
+        isinstance(v, (str, int)) and not isinstance(v, bool) for v in value.flat
+    )
+
+
+def _encode(value, where):
+    """``value`` as JSON data; tuples, dicts and arrays are tagged to come back."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        return value.item()
+    if isinstance(value, (tuple, list)):
+        items = [_encode(v, where) for v in value]
+        return {"tuple": items} if isinstance(value, tuple) else items
+    if isinstance(value, dict):
+        return {
+            "dict": [[_encode(k, where), _encode(v, where)] for k, v in value.items()]
+        }
+    if isinstance(value, np.ndarray) and _plain_array(value):
+        return {"array": value.tolist(), "dtype": value.dtype.str}
+    raise TypeError(
+        f"Cannot save {where} = {value!r}: a model file stores numbers, strings, "
+        "booleans, None, and lists, tuples, dicts and arrays of them. Set it to one "
+        "of these (for example callbacks=None) before saving."
+    )
+
+
+def _decode(data):
+    if isinstance(data, list):
+        return [_decode(v) for v in data]
+    if not isinstance(data, dict):
+        return data
+    if set(data) == {"tuple"}:
+        return tuple(_decode(v) for v in data["tuple"])
+    if set(data) == {"dict"}:
+        return {_decode(k): _decode(v) for k, v in data["dict"]}
+    if set(data) == {"array", "dtype"}:
+        dtype = np.dtype(data["dtype"])
+        if dtype.kind not in "biufUO":
+            raise ValueError(f"arrays of dtype {dtype} are not allowed")
+        array = np.array(data["array"], dtype=dtype)
+        if not _plain_array(array):
+            raise ValueError("object arrays may hold only strings and ints")
+        return array
+    raise ValueError(f"unexpected JSON object with keys {sorted(data)}")
+
+
+def _contains_dict(value):
+    if isinstance(value, dict):
+        return True
+    return isinstance(value, (list, tuple)) and any(map(_contains_dict, value))
+
+
+def _check_params(cls_name, params):
+    """Refuse mappings in parameters: Keras would deserialize them as objects."""
+    for name, value in params.items():
+        if name != "class_weight" and _contains_dict(value):
+            raise TypeError(
+                f"{cls_name}.{name} = {value!r}: a model file stores mappings only in "
+                "class_weight; Keras would read one here as an object to build."
+            )
+
+
+def _check_state(cls_name, state, private=()):
+    for name in state:
+        public = name.endswith("_") and name[:1].isalpha() and name.isidentifier()
+        if not (public or name in private):
+            raise ValueError(f"{cls_name} has no fitted attribute {name!r}")
+
+
+# -- save ----------------------------------------------------------------------
+
+
+def _steps(estimator):
+    """``[(name, step)]`` of a pipeline, or ``[(None, estimator)]``."""
+    classes = _classes()
+    if isinstance(estimator, Pipeline):
+        steps = list(estimator.steps)
+    else:
+        steps = [(None, estimator)]
+    for name, step in steps:
+        if type(step) not in classes.values():
+            raise TypeError(
+                "skmnist.save stores KerasMLPClassifier estimators and Pipelines of "
+                f"ImageFlattener and KerasMLPClassifier steps; got {step!r}"
+                + (f" as step {name!r}." if name else ".")
+                + " Use joblib.dump for other estimators."
+            )
+    if type(steps[-1][1]) is not classes["KerasMLPClassifier"]:
+        raise TypeError(
+            "skmnist.save needs a KerasMLPClassifier as the (last step of the) "
+            f"estimator; got {steps[-1][1]!r}."
+        )
+    return steps
+
+
+def save(estimator, path):
+    """Save a fitted skmnist model to a file that loads without running code.
+
+    The file is written atomically: a temporary file in the same directory is
+    renamed over `path` once complete, so `path` is either the old file or
+    the new one, never a partial one.
+
+    Parameters
+    ----------
+    estimator : KerasMLPClassifier or Pipeline
+        A fitted :class:`~skmnist.KerasMLPClassifier`, or a fitted pipeline of
+        :class:`~skmnist.ImageFlattener` and :class:`~skmnist.KerasMLPClassifier`
+        steps such as the one :func:`~skmnist.make_mnist_pipeline` makes. Its
+        parameters must be plain values (numbers, strings, tuples, ...):
+        callbacks and optimizer instances cannot be stored.
+
+    path : str or path-like
+        Where to write the model file (by convention ``*.skmnist``).
+
+    Returns
+    -------
+    path : pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    TypeError
+        If the estimator is not an skmnist model, or a parameter cannot be
+        stored.
+    sklearn.exceptions.NotFittedError
+        If the estimator is not fitted.
+
+    See Also
+    --------
+    load : Load a file written by this function.
+
+    Notes
+    -----
+    ``pickle`` and ``joblib`` files can run arbitrary code when they are
+    loaded: load them only from sources you trust. Files written by this
+    function hold only JSON and plain arrays.
+
+    Examples
+    --------
+    >>> import skmnist
+    >>> pipe = skmnist.make_mnist_pipeline().fit(X, y)  # doctest: +SKIP
+    >>> skmnist.save(pipe, "mnist.skmnist")  # doctest: +SKIP
+    >>> skmnist.load("mnist.skmnist").predict(X[:3])  # doctest: +SKIP
+    array([5, 0, 4])
+    """
+    steps = _steps(estimator)
+    meta_steps, weights = [], None
+    for name, step in steps:
+        check_is_fitted(step)
+        where = f"{type(step).__name__}.{{}}"
+        params = step.get_params(deep=False)
+        _check_params(type(step).__name__, params)
+        if hasattr(step, "_persistent_state"):
+            state, weights = step._persistent_state()
+        else:
+            state = {k: v for k, v in vars(step).items() if k.endswith("_")}
+        meta_steps.append(
+            {
+                "name": name,
+                "class": type(step).__name__,
+                "params": {k: _encode(v, where.format(k)) for k, v in params.items()},
+                "state": {k: _encode(v, where.format(k)) for k, v in state.items()},
+            }
+        )
+    meta = {
+        "format": _FORMAT,
+        "format_version": _FORMAT_VERSION,
+        "skmnist_version": __version__,
+        "pipeline": isinstance(estimator, Pipeline),
+        "steps": meta_steps,
+    }
+    arrays = io.BytesIO()
+    np.savez(arrays, *weights)
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr(_META, json.dumps(meta, indent=1))
+                archive.writestr(_WEIGHTS, arrays.getvalue())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# -- load ----------------------------------------------------------------------
+
+
+def _read(path):
+    """The metadata and the weights of a model file, checked for shape only."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = sorted(archive.namelist())
+            if members != sorted([_META, _WEIGHTS]):
+                raise ModelFileError(
+                    f"it holds {members}, expected exactly {[_META, _WEIGHTS]}"
+                )
+            meta = json.loads(archive.read(_META))
+            weights_file = io.BytesIO(archive.read(_WEIGHTS))
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise ModelFileError(
+            f"it is not a zip archive ({exc}); pickle and joblib files are not "
+            "model files"
+        ) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"its {_META} is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+        raise ModelFileError(f"its {_META} does not describe an skmnist model")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > _FORMAT_VERSION:
+        raise ModelFileError(
+            f"it was written in model file format {version!r} (by skmnist "
+            f"{meta.get('skmnist_version')}), and this skmnist {__version__} reads "
+            f"formats up to {_FORMAT_VERSION}; upgrade skmnist to load it"
+        )
+    try:
+        with np.load(weights_file, allow_pickle=False) as npz:
+            weights = [npz[f"arr_{i}"] for i in range(len(npz.files))]
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
+        raise ModelFileError(
+            f"its {_WEIGHTS} is not a plain array archive ({exc})"
+        ) from None
+    return meta, weights
+
+
+def _build(meta, weights):
+    classes = _classes()
+    steps = meta.get("steps")
+    if not isinstance(steps, list) or not steps:
+        raise ValueError("it lists no steps")
+    built = []
+    for entry in steps:
+        if not isinstance(entry, dict):
+            raise ValueError(f"a step is {entry!r}, not a JSON object")
+        cls = classes.get(entry.get("class"))
+        if cls is None:
+            raise ValueError(
+                f"it names the class {entry.get('class')!r}; model files hold "
+                f"only {sorted(classes)}"
+            )
+        params, state = (
+            {key: _decode(value) for key, value in entry[part].items()}
+            for part in ("params", "state")
+        )
+        _check_params(cls.__name__, params)
+        step = cls().set_params(**params)
+        if hasattr(step, "_restore"):
+            _check_state(cls.__name__, state, private=step._PRIVATE_STATE)
+            step._restore(state, weights)
+        else:
+            _check_state(cls.__name__, state)
+            vars(step).update(state)
+        built.append((entry.get("name"), step))
+    if meta.get("pipeline"):
+        return Pipeline(built)
+    if len(built) != 1:
+        raise ValueError("it holds several steps but no pipeline")
+    return built[0][1]
+
+
+def load(path):
+    """Load a model written by :func:`save`, without running code from it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`skmnist.save`.
+
+    Returns
+    -------
+    estimator : KerasMLPClassifier or Pipeline
+        The fitted model, predicting exactly as the one saved.
+
+    Raises
+    ------
+    FileNotFoundError
+        If `path` does not exist.
+    ValueError
+        If `path` is not a model file this version can load: a pickle, a
+        truncated file, an archive with other members, or a file written by a
+        newer skmnist. The message says which.
+
+    See Also
+    --------
+    save : Write a model file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No model file at {path}.")
+    try:
+        meta, weights = _read(path)
+        return _build(meta, weights)
+    except (ValueError, TypeError, KeyError) as exc:
+        if isinstance(exc, KeyError):
+            exc = f"it lacks the entry {exc}"
+        raise ModelFileError(
+            f"Cannot load {path} as an skmnist model: {exc}."
+        ) from None

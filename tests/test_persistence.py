@@ -1,0 +1,191 @@
+"""skmnist.save and skmnist.load: exact round trips, and files that run no code."""
+
+import io
+import json
+import os
+import pickle
+import zipfile
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+
+import skmnist
+from skmnist import KerasMLPClassifier, make_mnist_pipeline
+from skmnist.persistence import ModelFileError
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    """A fitted pipeline on the 8x8 digits, with string labels and class weights."""
+    images, y = digits
+    labels = np.array([f"digit {d}" for d in y], dtype=object)
+    pipe = make_mnist_pipeline(
+        epochs=3,
+        hidden_layer_sizes=(16,),
+        class_weight={"digit 0": 2.0},
+        random_state=0,
+    ).fit(images, labels)
+    return pipe, images, labels
+
+
+def _rewrite(src, dst, edit_meta=None, extra=None, weights=None):
+    """Copy a model file, changing its JSON, its weights or adding a member."""
+    with zipfile.ZipFile(src) as archive:
+        meta = json.loads(archive.read("skmnist.json"))
+        members = {name: archive.read(name) for name in archive.namelist()}
+    if edit_meta:
+        edit_meta(meta)
+    members["skmnist.json"] = json.dumps(meta).encode()
+    if weights is not None:
+        members["weights.npz"] = weights
+    members.update(extra or {})
+    with zipfile.ZipFile(dst, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return dst
+
+
+def test_pipeline_round_trip_is_exact(fitted, tmp_path):
+    pipe, images, labels = fitted
+    path = skmnist.save(pipe, tmp_path / "digits.skmnist")
+    loaded = skmnist.load(path)
+    np.testing.assert_array_equal(
+        loaded.predict_proba(images), pipe.predict_proba(images)
+    )
+    np.testing.assert_array_equal(loaded.predict(images), pipe.predict(images))
+    mlp = loaded[-1]
+    assert mlp.get_params() == pipe[-1].get_params()  # tuples stay tuples, etc.
+    assert mlp.classes_.tolist() == pipe[-1].classes_.tolist()
+    assert mlp.history_ == pipe[-1].history_
+    assert loaded[0].image_shape_ == (8, 8)
+    # only the file itself: the temporary file was renamed into place
+    assert os.listdir(tmp_path) == ["digits.skmnist"]
+
+
+def test_classifier_round_trip_and_training_continues(digits_flat, tmp_path):
+    X, y = digits_flat
+    clf = KerasMLPClassifier(epochs=2, random_state=0).fit(X, y)
+    loaded = skmnist.load(skmnist.save(clf, tmp_path / "clf.skmnist"))
+    assert isinstance(loaded, KerasMLPClassifier)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    before = loaded.score(X, y)
+    loaded.set_params(warm_start=True, epochs=10).fit(X, y)
+    assert loaded.score(X, y) > before
+
+
+def test_save_overwrites_atomically(fitted, digits_flat, tmp_path):
+    pipe, images, _ = fitted
+    path = tmp_path / "model.skmnist"
+    skmnist.save(pipe, path)
+    X, y = digits_flat
+    skmnist.save(KerasMLPClassifier(epochs=1, random_state=0).fit(X, y), path)
+    assert isinstance(skmnist.load(path), KerasMLPClassifier)
+    assert os.listdir(tmp_path) == ["model.skmnist"]
+
+
+def test_save_refuses_what_it_cannot_store(fitted, digits_flat, tmp_path):
+    X, y = digits_flat
+    path = tmp_path / "model.skmnist"
+    with pytest.raises(NotFittedError):
+        skmnist.save(make_mnist_pipeline(), path)
+    with pytest.raises(TypeError, match="LogisticRegression"):
+        skmnist.save(LogisticRegression().fit(X, y), path)
+    import keras
+
+    clf = KerasMLPClassifier(epochs=1, callbacks=[keras.callbacks.History()]).fit(X, y)
+    with pytest.raises(
+        TypeError, match=r"KerasMLPClassifier\.callbacks = .*callbacks=None"
+    ):
+        skmnist.save(clf, path)
+    assert not path.exists() and os.listdir(tmp_path) == []
+
+
+class _RunsCode:
+    """Unpickling this creates the marker file: proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "pickle",
+        "joblib",
+        "truncated",
+        "extra member",
+        "newer format",
+        "unknown class",
+        "object weights",
+        "keras object in a parameter",
+        "foreign attribute",
+        "not json",
+    ],
+)
+def test_load_refuses_anything_else_and_runs_no_code(case, fitted, tmp_path):
+    pipe, images, _ = fitted
+    marker = tmp_path / "code-ran"
+    good = skmnist.save(pipe, tmp_path / "good.skmnist")
+    bad = tmp_path / "bad.skmnist"
+    expected = {
+        "pickle": "not a zip archive",
+        "joblib": "not a zip archive",
+        "truncated": "not a zip archive",
+        "extra member": r"expected exactly \['skmnist.json', 'weights.npz'\]",
+        "newer format": "format 2 .*reads formats up to 1; upgrade skmnist",
+        "unknown class": r"names the class 'posix\.system'",
+        "object weights": "weights.npz is not a plain array archive",
+        "keras object in a parameter": "stores mappings only in class_weight",
+        "foreign attribute": "no fitted attribute '_predict_raw'",
+        "not json": "skmnist.json is not valid JSON",
+    }[case]
+    payload = _RunsCode(marker)
+    if case == "pickle":
+        bad.write_bytes(pickle.dumps(payload))
+    elif case == "joblib":
+        joblib.dump(payload, bad)
+    elif case == "truncated":
+        bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    elif case == "extra member":
+        _rewrite(good, bad, extra={"payload.pkl": pickle.dumps(payload)})
+    elif case == "newer format":
+        _rewrite(good, bad, edit_meta=lambda m: m.update(format_version=2))
+    elif case == "unknown class":
+        _rewrite(
+            good,
+            bad,
+            edit_meta=lambda m: m["steps"][0].update({"class": "posix.system"}),
+        )
+    elif case == "object weights":
+        buffer = io.BytesIO()
+        np.savez(buffer, np.array([payload], dtype=object))
+        _rewrite(good, bad, weights=buffer.getvalue())
+    elif case == "keras object in a parameter":
+        loss = {"dict": [["module", "os"], ["class_name", "system"], ["config", "ls"]]}
+        _rewrite(
+            good,
+            bad,
+            edit_meta=lambda m: m["steps"][1]["params"].update(compile__loss=loss),
+        )
+    elif case == "foreign attribute":
+        _rewrite(
+            good, bad, edit_meta=lambda m: m["steps"][1]["state"].update(_predict_raw=1)
+        )
+    elif case == "not json":
+        _rewrite(good, bad, extra={"skmnist.json": b"\x80\x03 not json"})
+    with pytest.raises(ModelFileError, match=expected) as info:
+        skmnist.load(bad)
+    assert str(bad) in str(info.value)
+    assert isinstance(info.value, ValueError)
+    assert not marker.exists()
+
+
+def test_load_of_a_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No model file at"):
+        skmnist.load(tmp_path / "nothing.skmnist")

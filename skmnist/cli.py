@@ -83,6 +83,12 @@ def _build_parser():
     train.add_argument(
         "--data-home", default=None, help="directory holding the MNIST files"
     )
+    train.add_argument(
+        "--output",
+        metavar="PATH",
+        default=None,
+        help="write the trained model to PATH (a model file for skmnist.load)",
+    )
     train.set_defaults(handler=_train)
     return parser
 
@@ -150,6 +156,11 @@ def _train(args, out):
     accuracy = pipeline.score(X_test, y_test)
     print(f"test accuracy: {accuracy:.4f} on {len(X_test)} images", file=out)
     print(f"fit time: {fit_time:.1f} s", file=out)
+    if args.output:
+        from .persistence import save
+
+        save(pipeline.set_params(mlp__callbacks=None), args.output)
+        print(f"model saved to {args.output}", file=out)
     return 0
 
 
@@ -160,7 +171,8 @@ def main(argv=None):
     try:
         return args.handler(args, sys.stdout)
     except KeyboardInterrupt:
-        print("skmnist: interrupted", file=sys.stderr)
+        # Model files are written atomically: an interrupted run leaves none.
+        print("skmnist: interrupted, nothing saved", file=sys.stderr)
         return 130
     except Exception as exc:  # one line for the user, the traceback on request
         if args.debug:

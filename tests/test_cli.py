@@ -1,9 +1,12 @@
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
 import pytest
+
+import skmnist as skmnist_package
 
 
 def skmnist(*args, env=None, **kwargs):
@@ -37,9 +40,12 @@ def test_version():
     assert result.returncode == 0 and package.__version__ in result.stdout
 
 
-def test_train_prints_epochs_and_test_accuracy(mnist_home):
+def test_train_prints_epochs_and_test_accuracy(mnist_home, mnist_test, tmp_path):
+    model = tmp_path / "model.skmnist"
     result = skmnist(
         "train",
+        "--output",
+        str(model),
         "--epochs",
         "2",
         "--hidden-layer-sizes",
@@ -58,6 +64,39 @@ def test_train_prints_epochs_and_test_accuracy(mnist_home):
     assert accuracy and float(accuracy[0].split()[2]) > 0.9
     assert any(line.startswith("fit time:") for line in lines)
     assert "Traceback" not in result.stderr
+    assert lines[-1] == f"model saved to {model}"
+    X_test, y_test = mnist_test
+    assert skmnist_package.load(model).score(X_test, y_test) == float(
+        accuracy[0].split()[2]
+    )
+
+
+def test_ctrl_c_stops_cleanly_and_saves_nothing(mnist_home, tmp_path):
+    exe = shutil.which("skmnist", path=os.path.dirname(sys.executable))
+    model = tmp_path / "model.skmnist"
+    proc = subprocess.Popen(
+        [
+            exe,
+            "train",
+            "--epochs",
+            "50",
+            "--data-home",
+            str(mnist_home),
+            "--output",
+            str(model),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for line in proc.stdout:  # interrupt once training is under way
+        if line.startswith("epoch 1/50"):
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.strip().splitlines() == ["skmnist: interrupted, nothing saved"]
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,14 @@ def test_classifier_is_loaded_on_first_use():
 
 def test_public_names():
     assert skmnist.__all__ == sorted(
-        ["fetch_mnist", "ImageFlattener", "KerasMLPClassifier", "make_mnist_pipeline"]
+        [
+            "fetch_mnist",
+            "ImageFlattener",
+            "KerasMLPClassifier",
+            "load",
+            "make_mnist_pipeline",
+            "save",
+        ]
     )
     assert set(skmnist.__all__) <= set(dir(skmnist))
     assert skmnist.__version__

@@ -5,6 +5,16 @@
 
 from sklearn.utils import Tags, TargetTags
 
+# scikit-learn's parameter validation is private API, but it is what gives
+# every scikit-learn estimator its parameter errors; skmnist uses it for the
+# same messages. It has not changed from 1.6 to 1.9, the versions CI tests.
+# TODO: revisit at each new scikit-learn release line (the upper bound).
+from sklearn.utils._param_validation import (  # noqa: F401
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
+
 
 class _TagsRoot:
     """The end of the ``__sklearn_tags__`` chain behind scikeras' classes.

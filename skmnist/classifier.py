@@ -23,17 +23,12 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
 from sklearn.utils import ClassifierTags
-from sklearn.utils._param_validation import (
-    Interval,
-    InvalidParameterError,
-    StrOptions,
-)
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from . import _fast, _training
-from ._compat import _LegacyTags, _TagsRoot
+from ._compat import Interval, InvalidParameterError, StrOptions, _LegacyTags, _TagsRoot
 
 __all__ = ["KerasMLPClassifier"]
 
@@ -541,6 +536,25 @@ class KerasMLPClassifier(_LegacyTags, KerasClassifier, _TagsRoot):
     def target_encoder(self):
         """The unfitted label encoder (scikeras hook); fitted as ``target_encoder_``."""
         return _LabelEncoder(classes=self.classes_)
+
+    def _initialize(self, X, y=None):
+        """Validate the data and build a new network for it (scikeras hook)."""
+        self._random_state = self._seed()
+        X, y = self._validate_data(X, y, reset=True)
+        self.target_encoder_ = self.target_encoder.fit(y)
+        vars(self).update(self.target_encoder_.get_metadata())
+        self.feature_encoder_ = self.feature_encoder.fit(X)
+        self.model_ = self._build_keras_model()
+        self._initialize_callbacks()
+        return X, y
+
+    def _seed(self):
+        """`random_state` as an int seed; a RandomState is read, not advanced."""
+        if isinstance(self.random_state, np.random.RandomState):
+            rng = np.random.RandomState()
+            rng.set_state(self.random_state.get_state())
+            return int(rng.randint(np.iinfo(np.int32).max))
+        return self.random_state
 
     # -- network ----------------------------------------------------------------
 

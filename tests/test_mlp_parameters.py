@@ -241,3 +241,14 @@ def test_a_grid_written_for_mlpclassifier_runs_unchanged(digits_flat):
     keras_search = results["KerasMLPClassifier"]
     assert keras_search.best_score_ > results["MLPClassifier"].best_score_ - 0.05
     assert keras_search.best_estimator_.n_iter_ <= 20
+
+
+def test_a_randomstate_seeds_like_an_int(digits_flat):
+    X, y = digits_flat
+
+    def proba(seed):
+        clf = fit(X, y, epochs=1, random_state=np.random.RandomState(seed))
+        return clf.predict_proba(X[:20])
+
+    np.testing.assert_array_equal(proba(1), proba(1))
+    assert not np.allclose(proba(1), proba(2))

@@ -1,22 +1,30 @@
+"""The real console script, run in a subprocess: every command and exit code."""
+
+import json
 import os
+import pty
+import re
 import shutil
 import signal
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+from PIL import Image
 
 import skmnist as skmnist_package
+
+EXE = shutil.which("skmnist", path=os.path.dirname(sys.executable)) or shutil.which(
+    "skmnist"
+)
 
 
 def skmnist(*args, env=None, **kwargs):
     """Run the installed console script."""
-    exe = shutil.which("skmnist", path=os.path.dirname(sys.executable)) or shutil.which(
-        "skmnist"
-    )
-    assert exe, "the skmnist console script is not installed"
+    assert EXE, "the skmnist console script is not installed"
     return subprocess.run(
-        [exe, *args],
+        [EXE, *args],
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
@@ -24,67 +32,116 @@ def skmnist(*args, env=None, **kwargs):
     )
 
 
-def test_help_lists_commands_without_loading_keras():
-    result = skmnist("--help")
-    assert result.returncode == 0
-    assert "train" in result.stdout
-    code = "import sys; from skmnist.cli import main\ntry:\n main(['--help'])\nexcept SystemExit: pass\nprint('tensorflow' in sys.modules)"
-    check = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert check.stdout.strip().endswith("False")
-
-
-def test_version():
-    import skmnist as package
-
-    result = skmnist("--version")
-    assert result.returncode == 0 and package.__version__ in result.stdout
-
-
-def test_train_prints_epochs_and_test_accuracy(mnist_home, mnist_test, tmp_path):
-    model = tmp_path / "model.skmnist"
+@pytest.fixture(scope="module")
+def trained(mnist_home, tmp_path_factory):
+    """``skmnist train --output``: the model file and the command's result."""
+    model = tmp_path_factory.mktemp("cli") / "model.skmnist"
     result = skmnist(
         "train",
-        "--output",
-        str(model),
         "--epochs",
         "2",
         "--hidden-layer-sizes",
         "32,64",
+        "--validation-split",
+        "0.1",
         "--random-state",
         "0",
-        "--data-home",
-        str(mnist_home),
+        "--output",
+        str(model),
     )
+    return model, result
+
+
+def test_help_lists_commands_without_loading_keras():
+    result = skmnist("--help")
+    assert result.returncode == 0
+    for command in ("train", "evaluate", "predict", "search", "report"):
+        assert command in result.stdout
+    code = "import sys; from skmnist.cli import main\ntry:\n main(['--help'])\nexcept SystemExit: pass\nprint('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    check = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert check.stdout.strip().endswith("False False")
+
+
+@pytest.mark.parametrize(
+    "command", ["train", "evaluate", "predict", "search", "report"]
+)
+def test_each_command_has_help(command):
+    result = skmnist(command, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"usage: skmnist {command}")
+
+
+def test_version():
+    result = skmnist("--version")
+    assert result.returncode == 0 and skmnist_package.__version__ in result.stdout
+
+
+def test_train_prints_epochs_and_test_accuracy(trained, mnist_test):
+    model, result = trained
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     epochs = [line for line in lines if line.startswith("epoch ")]
     assert len(epochs) == 2 and epochs[0].startswith("epoch 1/2  loss ")
-    assert "accuracy" in epochs[1]
+    assert "val_accuracy" in epochs[1] and "s left" in epochs[0]
     accuracy = [line for line in lines if line.startswith("test accuracy:")]
     assert accuracy and float(accuracy[0].split()[2]) > 0.9
     assert any(line.startswith("fit time:") for line in lines)
     assert "Traceback" not in result.stderr
     assert lines[-1] == f"model saved to {model}"
     X_test, y_test = mnist_test
-    assert skmnist_package.load(model).score(X_test, y_test) == float(
-        accuracy[0].split()[2]
+    loaded = skmnist_package.load(model)
+    assert round(loaded.score(X_test, y_test), 4) == float(accuracy[0].split()[2])
+
+
+def test_train_json(mnist_home, tmp_path):
+    result = skmnist(
+        "train",
+        "--epochs",
+        "1",
+        "--hidden-layer-sizes",
+        "16",
+        "--random-state",
+        "0",
+        "--json",
     )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["epochs_trained"] == 1 and 0.8 < data["test_accuracy"] < 1
+    assert len(data["history"]["loss"]) == 1
+    assert "epoch 1/1" in result.stderr  # progress goes to stderr
+
+
+def test_train_draws_a_progress_bar_on_a_terminal(mnist_home):
+    main, child = pty.openpty()
+    proc = subprocess.Popen(
+        [EXE, "train", "--epochs", "2", "--hidden-layer-sizes", "16"],
+        stdout=child,
+        stderr=child,
+    )
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    proc.wait(timeout=120)
+    os.close(main)
+    screen = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0
+    assert re.search(
+        r"\repoch 1/2 \[#* *\] loss \d\.\d{4}  accuracy \d\.\d{4}  \d+ s left", screen
+    )
+    assert "\r\x1b[Kepoch 2/2  loss" in screen
 
 
 def test_ctrl_c_stops_cleanly_and_saves_nothing(mnist_home, tmp_path):
-    exe = shutil.which("skmnist", path=os.path.dirname(sys.executable))
     model = tmp_path / "model.skmnist"
     proc = subprocess.Popen(
-        [
-            exe,
-            "train",
-            "--epochs",
-            "50",
-            "--data-home",
-            str(mnist_home),
-            "--output",
-            str(model),
-        ],
+        [EXE, "train", "--epochs", "50", "--output", str(model)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -99,6 +156,193 @@ def test_ctrl_c_stops_cleanly_and_saves_nothing(mnist_home, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_evaluate(trained, mnist_test):
+    model, _ = trained
+    result = skmnist("evaluate", str(model))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("test accuracy: 0.9")
+    assert "precision" in out and "recall" in out and "f1-score" in out
+    matrix = out.split("columns: predicted class)\n")[1].splitlines()
+    assert matrix[0].split() == ["true\\pred", *map(str, range(10))]
+    rows = [list(map(int, line.split()[1:])) for line in matrix[1:]]
+    assert np.array(rows).sum() == 10000 and len(rows) == 10
+
+    data = json.loads(skmnist("evaluate", str(model), "--json").stdout)
+    X_test, y_test = mnist_test
+    assert np.isclose(
+        data["test_accuracy"], skmnist_package.load(model).score(X_test, y_test)
+    )
+    assert np.trace(data["confusion_matrix"]) == round(data["test_accuracy"] * 10000)
+    assert set(data["per_class"]) == {str(d) for d in range(10)}
+
+
+STYLES = ("plain", "enlarged", "inverted", "colour", "jpeg")
+
+
+def _write_digit(image, style, path):
+    """An MNIST digit as a file a user might have: see STYLES."""
+    if style == "plain":  # as MNIST stores it: light ink on black
+        Image.fromarray(image).save(path)
+    elif style == "enlarged":  # dark ink on white paper, 10x larger
+        Image.fromarray(255 - image).resize((280, 280), Image.Resampling.BICUBIC).save(
+            path
+        )
+    elif style == "inverted":
+        Image.fromarray(255 - image).save(path)
+    elif style == "colour":  # blue ink on cream paper, RGB
+        ink = image[..., None] / 255.0
+        rgb = np.array([250, 240, 200]) * (1 - ink) + np.array([20, 40, 160]) * ink
+        Image.fromarray(rgb.astype(np.uint8)).resize((100, 100)).save(path)
+    else:  # a lossy JPEG of a dark-on-light scan
+        Image.fromarray(255 - image).resize((150, 150)).convert("RGB").save(
+            path, quality=70
+        )
+
+
+def test_predict_image_files_in_every_style(trained, mnist_test, tmp_path):
+    model, _ = trained
+    X_test, y_test = mnist_test
+    n = 40
+    files, labels = [], []
+    for style in STYLES:
+        for i in range(n):
+            suffix = ".jpg" if style == "jpeg" else ".png"
+            path = tmp_path / f"{style}-{i}{suffix}"
+            _write_digit(X_test[i], style, path)
+            files.append(str(path))
+            labels.append(int(y_test[i]))
+    result = skmnist("predict", str(model), *files)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(files)
+    predicted = []
+    for line, path in zip(lines, files, strict=True):
+        match = re.fullmatch(re.escape(path) + r": (\d) \((\d\.\d{3})\)", line)
+        assert match, line
+        predicted.append(int(match.group(1)))
+    right = np.array(predicted) == np.array(labels)
+    direct = skmnist_package.load(model).predict(X_test[:n]) == y_test[:n]
+    for k, style in enumerate(STYLES):
+        # as good as the model on the digits themselves, give or take a digit
+        assert right[k * n : (k + 1) * n].sum() >= direct.sum() - 2, style
+
+
+def test_predict_reports_bad_files_and_predicts_the_rest(trained, mnist_test, tmp_path):
+    model, _ = trained
+    good = tmp_path / "seven.png"
+    _write_digit(mnist_test[0][0], "enlarged", good)
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    missing = tmp_path / "missing.png"
+    blank = tmp_path / "blank.png"
+    Image.new("L", (50, 50), 255).save(blank)
+    result = skmnist(
+        "predict",
+        str(model),
+        str(text),
+        str(good),
+        str(missing),
+        str(blank),
+        "--top-k",
+        "3",
+    )
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{text}: error: not an image file Pillow can read"
+    assert re.fullmatch(
+        re.escape(str(good)) + r": 7 \(\d\.\d{3}\), \d \(\d\.\d{3}\), \d \(\d\.\d{3}\)",
+        lines[1],
+    )
+    assert lines[2] == f"{missing}: error: no such file"
+    assert lines[3] == f"{blank}: error: no digit found: the image is blank"
+    assert result.stderr.strip() == "skmnist: error: some images could not be read"
+
+    data = json.loads(
+        skmnist("predict", str(model), str(good), str(missing), "--json").stdout
+    )
+    assert data[0]["predictions"][0]["class"] == 7
+    assert data[1] == {"file": str(missing), "error": "no such file"}
+
+
+def test_search_ranks_saves_the_best_and_the_results(mnist_home, tmp_path):
+    best = tmp_path / "best.skmnist"
+    csv_path, json_path = tmp_path / "results.csv", tmp_path / "results.json"
+    args = [
+        "search",
+        "--epochs",
+        "1,2",
+        "--hidden-layer-sizes",
+        "16",
+        "32,64",
+        "--cv",
+        "2",
+        "--max-samples",
+        "2000",
+    ]
+    result = skmnist(*args, "--output", str(best), "--results", str(csv_path))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "searching 4 candidates x 2 folds on 2000 images" in out
+    assert out.count("[CV] END") == 8  # progress, one line per fit
+    table = out.split("hidden layers\n")[1].split("\n\n")[0].splitlines()
+    assert [int(line.split()[0]) for line in table] == [1, 2, 3, 4]
+    scores = [float(line.split()[1]) for line in table]
+    assert scores == sorted(scores, reverse=True)
+    assert f"best model saved to {best}" in out
+    assert csv_path.read_text().splitlines()[0].startswith("rank,mean_test_score")
+    assert skmnist_package.load(best)[-1].n_iter_ in (1, 2)
+
+    data = json.loads(skmnist(*args, "--results", str(json_path), "--json").stdout)
+    assert data["best_score"] == pytest.approx(scores[0], abs=1e-4)
+    assert json.loads(json_path.read_text()) == data["results"]
+
+
+def test_report_writes_figures_and_a_page(trained, tmp_path):
+    model, _ = trained
+    results = tmp_path / "results.json"
+    results.write_text(
+        json.dumps(
+            [
+                {
+                    "mean_test_score": 0.9,
+                    "param_mlp__epochs": e,
+                    "param_mlp__hidden_layer_sizes": w,
+                }
+                for e in (5, 10)
+                for w in ([16], [32, 64])
+            ]
+        )
+    )
+    out_dir = tmp_path / "report"
+    result = skmnist(
+        "report",
+        str(model),
+        "--output-dir",
+        str(out_dir),
+        "--search-results",
+        str(results),
+    )
+    assert result.returncode == 0, result.stderr
+    names = {
+        "confusion_matrix.png",
+        "per_class_accuracy.png",
+        "learning_curves.png",
+        "misclassified.png",
+        "sample_predictions.png",
+        "search_heatmap.png",
+        "index.html",
+    }
+    assert {p.name for p in out_dir.iterdir()} == names
+    for name in names - {"index.html"}:
+        image = np.asarray(Image.open(out_dir / name).convert("L"))
+        assert image.shape[0] > 200 and image.shape[1] > 300 and image.std() > 10, name
+    page = (out_dir / "index.html").read_text()
+    assert page.count('src="data:image/png;base64,') == 6
+    assert re.search(r"Test accuracy <b>0\.9\d{3}</b> on 10000 images", page)
+    assert page.count("<tr><td>") == 10  # a row per class
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -107,8 +351,18 @@ def test_ctrl_c_stops_cleanly_and_saves_nothing(mnist_home, tmp_path):
             ["train", "--hidden-layer-sizes", "32,x"],
             "comma-separated positive layer widths",
         ),
+        (["train", "--dropout", "1.5"], "--dropout: expected a number in [0, 1)"),
         (["train", "--frobnicate"], "unrecognized arguments: --frobnicate"),
         ([], "the following arguments are required: COMMAND"),
+        (["evaluate"], "the following arguments are required: MODEL"),
+        (["predict", "model.skmnist"], "the following arguments are required: IMAGE"),
+        (["search", "--epochs", "5,x"], "comma-separated positive integers"),
+        (["search", "--cv", "0"], "--cv: expected a positive integer"),
+        (
+            ["report", "model.skmnist"],
+            "the following arguments are required: --output-dir",
+        ),
+        (["fly"], "invalid choice: 'fly'"),
     ],
 )
 def test_bad_usage_exits_2(args, message):
@@ -130,6 +384,19 @@ def test_missing_data_offline_exits_1_with_one_line(tmp_path):
     assert lines[0].startswith("skmnist: error: MNIST files not found")
     assert "SKMNIST_DATA" in lines[0] and str(tmp_path) in lines[0]
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict", "report"])
+def test_a_file_that_is_not_a_model_exits_1(command, tmp_path):
+    bogus = tmp_path / "model.pkl"
+    bogus.write_bytes(b"\x80\x04not a model")
+    extra = {"predict": ["x.png"], "report": ["--output-dir", str(tmp_path)]}
+    result = skmnist(command, str(bogus), *extra.get(command, []))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"skmnist: error: Cannot load {bogus} as an skmnist model: it is not a zip "
+        "archive (File is not a zip file); pickle and joblib files are not model files."
+    ]
 
 
 def test_debug_shows_the_traceback(tmp_path):

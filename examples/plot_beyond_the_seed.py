@@ -21,11 +21,13 @@ Set ``SKMNIST_EXAMPLE_SMALL=1`` to run it on a small slice in seconds.
 import os
 import time
 
+import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.model_selection import GridSearchCV, PredefinedSplit
 from sklearn.neural_network import MLPClassifier
 
 from skmnist import fetch_mnist, make_mnist_pipeline
+from skmnist.plotting import plot_learning_curves
 
 small = os.environ.get("SKMNIST_EXAMPLE_SMALL") == "1"
 
@@ -75,8 +77,13 @@ mlp = best.named_steps["mlp"]
 accuracy = best.score(X_test, y_test)
 print(
     f"skmnist {mlp.hidden_layer_sizes}, dropout {mlp.dropout}: test accuracy "
-    f"{accuracy:.4f} after {mlp.n_iter_} epochs"
+    f"{accuracy:.4f} after {mlp.n_iter_} epochs, refit in {search.refit_time_:.0f} s"
 )
+
+# %%
+# Early stopping at work: the validation accuracy levels off, and training
+# stops a few epochs later, keeping the weights of the best epoch.
+plot_learning_curves(mlp.history_)
 
 # %%
 # The same shape in scikit-learn
@@ -98,3 +105,4 @@ print(
     f"{reference.score(best[0].transform(X_test), y_test):.4f} after "
     f"{reference.n_iter_} epochs, {time.perf_counter() - start:.0f} s"
 )
+plt.show()

@@ -4,6 +4,8 @@ import io
 import json
 import os
 import pickle
+import subprocess
+import sys
 import zipfile
 
 import joblib
@@ -189,3 +191,25 @@ def test_load_refuses_anything_else_and_runs_no_code(case, fitted, tmp_path):
 def test_load_of_a_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="No model file at"):
         skmnist.load(tmp_path / "nothing.skmnist")
+
+
+def test_a_model_file_loads_on_the_other_backend(digits_flat, tmp_path):
+    import keras
+
+    X, y = digits_flat
+    clf = KerasMLPClassifier(epochs=2, random_state=0).fit(X, y)
+    path = skmnist.save(clf, tmp_path / "clf.skmnist")
+    np.save(tmp_path / "X.npy", X)
+    other = "tensorflow" if keras.backend.backend() == "jax" else "jax"
+    code = (
+        "import sys, numpy as np, keras, skmnist; "
+        "assert keras.backend.backend() == sys.argv[3]; "
+        "clf = skmnist.load(sys.argv[1]); "
+        "np.save(sys.argv[2], clf.predict_proba(np.load(sys.argv[2])))"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(path), str(tmp_path / "X.npy"), other],
+        env={**os.environ, "KERAS_BACKEND": other},
+        check=True,
+    )
+    np.testing.assert_array_equal(np.load(tmp_path / "X.npy"), clf.predict_proba(X))

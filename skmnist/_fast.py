@@ -1,21 +1,26 @@
-"""Speed paths: feeding training data, compile options, a NumPy forward pass.
+"""Speed paths: a compiled training loop, compile options, a NumPy forward pass.
 
-Keras' own array adapter shuffles with global random state (TensorFlow's
-global seed, or NumPy's global generator on JAX), so a seeded fit would have
-to set process-wide seeds. Here each fit shuffles with its own seed instead:
+Training runs each epoch as one compiled call (:func:`train`): on
+TensorFlow an XLA-compiled ``tf.while_loop``, on JAX a jitted
+``jax.lax.scan``, each stepping Keras' own ``Model.train_step`` through the
+batches of that epoch's order. Keras' ``fit`` instead goes back to Python
+(or to the graph executor, op by op) for every batch, which costs more than
+the arithmetic of a network this small. Callbacks, metrics, validation and
+``stop_training`` work as in ``fit``, at epoch granularity:
+``on_train_batch_end`` is called once per epoch.
 
-- on TensorFlow, an in-memory ``tf.data`` pipeline draws one permutation
-  per epoch with a stateless shuffle, gathers each batch in parallel and
-  prefetches the next one;
-- on other backends, a ``keras.utils.PyDataset`` draws one permutation per
-  epoch from a :class:`numpy.random.Generator` and serves array batches.
-
-Both give every epoch a fresh order and the same orders for the same seed.
+Short fits (fewer steps than the second it takes to compile an epoch
+saves) and ``fit`` arguments only Keras understands go through
+``Model.fit`` on :func:`training_data` instead. Either way each fit shuffles
+with its own seed, never with global random state (Keras' own array adapter
+shuffles with TensorFlow's global seed, or NumPy's global generator on JAX):
+one permutation per epoch from a :class:`numpy.random.Generator`, so that
+the same seed gives the same batches on both paths and both backends.
 
 Prediction skips Keras: a stack of dense layers is evaluated in float64
 NumPy from a copy of the learned weights, which answers one image in
 microseconds instead of milliseconds, on every backend, and gives each row
-the same result whatever else is in the batch.
+the same result (to float64 rounding) whatever else is in the batch.
 """
 
 # Authors: The skmnist developers
@@ -23,6 +28,7 @@ the same result whatever else is in the batch.
 
 import math
 import os
+import weakref
 
 import keras
 import numpy as np
@@ -55,105 +61,187 @@ def limit_threads():
         pass  # TensorFlow already runs with its pools: too late to change them
 
 
-def training_data(
-    X, y, sample_weight, *, batch_size, shuffle, seed, steps_per_execution
-):
+def training_data(X, y, sample_weight, *, batch_size, shuffle, seed):
     """Batches of ``(X, y[, sample_weight])`` for ``Model.fit``.
 
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features), float32
-    y : ndarray of shape (n_samples,), int32
-    sample_weight : ndarray of shape (n_samples,) or None
-    batch_size : int
-    shuffle : bool
-        Draw a new order for every epoch.
-    seed : int or None
-        Seed of the shuffling; None draws fresh entropy.
-    steps_per_execution : int
-        The compiled model's steps per execution.
-
-    Returns
-    -------
-    data : tf.data.Dataset or keras.utils.PyDataset
-        What to pass to ``fit`` as ``x``.
-    fit_kwargs : dict
-        Extra ``fit`` arguments the data needs.
+    A new order every epoch, drawn as :func:`train` draws it: the same seed
+    gives the same batches on either path.
     """
-    arrays = (
-        (X, y) if sample_weight is None else (X, y, sample_weight.astype(np.float32))
-    )
-    if keras.backend.backend() != "tensorflow":
-        return _ShuffledBatches(arrays, batch_size, shuffle, seed), {}
-    # An endless dataset saves building an iterator every epoch (tens of
-    # milliseconds each), but Keras runs whole executions of
-    # steps_per_execution batches on it: only when they tile the epoch exactly
-    # does every epoch still end on its own last batch.
+    arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
+    return _ShuffledBatches(arrays, batch_size, shuffle, seed)
+
+
+# Compiling an epoch takes about a second; below this many training steps
+# Keras' fit, which compiles one small step, finishes sooner.
+MIN_COMPILED_STEPS = 2000
+
+
+def train(
+    model,
+    X,
+    y,
+    sample_weight,
+    *,
+    batch_size,
+    epochs,
+    initial_epoch,
+    shuffle,
+    seed,
+    callbacks,
+    validation_data,
+    verbose,
+):
+    """Train ``model`` as ``Model.fit`` would, one compiled call per epoch.
+
+    Parameters are ``fit``'s; ``seed`` seeds the order of the batches (a new
+    permutation each epoch). Returns the ``History.history`` dict, or None
+    when the compiled loop would not pay (fewer than `MIN_COMPILED_STEPS`
+    steps) or the backend has none: the caller then uses ``fit``.
+    """
+    runner_type = _RUNNERS.get(keras.backend.backend())
     steps = math.ceil(len(X) / batch_size)
-    endless = steps % steps_per_execution == 0
-    data = _tf_dataset(arrays, batch_size, shuffle, seed, endless)
-    return data, ({"steps_per_epoch": steps} if endless else {})
+    if runner_type is None or (epochs - initial_epoch) * steps < MIN_COMPILED_STEPS:
+        return None
+    runner = _runner_cache.get(model)
+    if runner is None:
+        runner = _runner_cache[model] = runner_type(model)
+    arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
+    arrays = tuple(
+        np.asarray(a, dtype=np.int32 if a is y else np.float32) for a in arrays
+    )
+    on_device = runner.put(arrays)
+    n = len(X)
+    history = keras.callbacks.History()
+    callbacks = keras.callbacks.CallbackList(
+        [*callbacks, history],
+        add_progbar=verbose != 0,
+        verbose=verbose,
+        epochs=epochs,
+        steps=steps,
+        model=model,
+    )
+    # What fit does first: build the optimizer and the compiled metrics.
+    model._symbolic_build(data_batch=tuple(a[:batch_size] for a in arrays))
+    model.stop_training = False
+    rng = np.random.default_rng(seed)
+    callbacks.on_train_begin()
+    logs = {}
+    for epoch in range(initial_epoch, epochs):
+        model.reset_metrics()
+        callbacks.on_epoch_begin(epoch)
+        order = rng.permutation(n) if shuffle else np.arange(n)
+        n_full = n // batch_size
+        batches = [order[: n_full * batch_size].reshape(n_full, batch_size)]
+        if n % batch_size:
+            batches.append(order[n_full * batch_size :][np.newaxis])
+        for chunk in batches:
+            if len(chunk):
+                runner.run(on_device, chunk.astype(np.int32))
+        runner.sync()
+        logs = {k: float(v) for k, v in model.get_metrics_result().items()}
+        callbacks.on_train_batch_end(steps - 1, logs)
+        if validation_data is not None:
+            scores = model.evaluate(
+                *validation_data, batch_size=batch_size, verbose=0, return_dict=True
+            )
+            logs.update({f"val_{k}": float(v) for k, v in scores.items()})
+        callbacks.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    callbacks.on_train_end(logs)
+    return history.history
+
+
+class _TensorFlowEpochs:
+    """An epoch as one XLA-compiled loop of ``train_step`` over batch indices."""
+
+    def __init__(self, model):
+        import tensorflow as tf
+
+        self.tf = tf
+
+        def epoch(arrays, batches):
+            def step(i):
+                model.train_step(tuple(tf.gather(a, batches[i]) for a in arrays))
+                return (i + 1,)
+
+            tf.while_loop(lambda i: i < tf.shape(batches)[0], step, (tf.constant(0),))
+
+        self.epoch = tf.function(epoch, jit_compile=True, reduce_retracing=True)
+
+    def put(self, arrays):
+        return tuple(self.tf.constant(a) for a in arrays)
+
+    def run(self, arrays, batches):
+        self.epoch(arrays, self.tf.constant(batches))
+
+    def sync(self):
+        pass  # TensorFlow updates the variables in place
+
+
+class _JaxEpochs:
+    """An epoch as one jitted ``lax.scan`` of the stateless ``train_step``."""
+
+    def __init__(self, model):
+        import jax
+
+        self.jax = jax
+        self.model = model
+        self.state = None
+
+        def epoch(state, arrays, batches):
+            def step(state, idx):
+                _, state = model.train_step(state, tuple(a[idx] for a in arrays))
+                return state, None
+
+            return jax.lax.scan(step, state, batches)[0]
+
+        self.epoch = jax.jit(epoch)
+
+    def _variables(self):
+        model = self.model
+        return (
+            model.trainable_variables,
+            model.non_trainable_variables,
+            model.optimizer.variables,
+            model.metrics_variables,
+        )
+
+    def put(self, arrays):
+        return tuple(self.jax.numpy.asarray(a) for a in arrays)
+
+    def run(self, arrays, batches):
+        if self.state is None:  # callbacks may have changed variables since
+            self.state = tuple([v.value for v in group] for group in self._variables())
+        self.state = self.epoch(self.state, arrays, batches)
+
+    def sync(self):
+        for group, values in zip(self._variables(), self.state, strict=True):
+            for variable, value in zip(group, values, strict=True):
+                variable.assign(value)
+        self.state = None
+
+
+_RUNNERS = {"tensorflow": _TensorFlowEpochs, "jax": _JaxEpochs}
+# One runner per model: its compiled epochs are reused by later fits of the
+# same network (warm starts, partial_fit), and die with the model.
+_runner_cache = weakref.WeakKeyDictionary()
 
 
 def compile_options(n_samples, batch_size):
     """``Model.compile`` defaults that make this backend fastest on small MLPs.
 
-    Several steps per execution cut the per-batch overhead of the training
-    loop. The count divides the number of batches in an epoch, so that epochs
-    end where they should (see :func:`training_data`).
+    Several steps per execution cut the per-batch overhead of ``Model.fit``.
+    The count divides the number of batches in an epoch, so that every
+    execution is whole and no shorter one has to be traced at an epoch's end.
     """
     steps = math.ceil(n_samples / batch_size)
     per_execution = max(d for d in range(1, min(50, steps) + 1) if steps % d == 0)
     options = {"steps_per_execution": per_execution}
     if keras.backend.backend() == "tensorflow":
-        # XLA only adds compile time to a network this small.
+        # For Model.fit's single steps, XLA only adds compile time.
         options["jit_compile"] = False
     return options
-
-
-def _tf_dataset(arrays, batch_size, shuffle, seed, endless):
-    import tensorflow as tf
-
-    tensors = tuple(tf.constant(a) for a in arrays)
-    n = len(arrays[0])
-    n_full = n // batch_size
-
-    def epoch_order(epoch_seed):
-        order = tf.range(n, dtype=tf.int64)
-        if shuffle:
-            pair = tf.stack([epoch_seed, tf.constant(0, tf.int64)])
-            order = tf.random.experimental.stateless_shuffle(order, seed=pair)
-        return order
-
-    def batches_of(order):
-        full = tf.reshape(order[: n_full * batch_size], (n_full, batch_size))
-        batches = tf.data.Dataset.from_tensor_slices(full)
-        if n % batch_size:
-            batches = batches.concatenate(
-                tf.data.Dataset.from_tensors(order[n_full * batch_size :])
-            )
-        return batches
-
-    # One random draw per pass over the data (each repetition draws anew): a
-    # new order every epoch, the same orders for the same seed, and no global
-    # seed involved.
-    data = (
-        tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
-        .take(1)
-        .map(epoch_order)
-        .flat_map(batches_of)
-        .map(
-            lambda idx: tuple(tf.gather(t, idx) for t in tensors),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
-        .apply(tf.data.experimental.assert_cardinality(math.ceil(n / batch_size)))
-    )
-    if endless:
-        data = data.repeat()
-    options = tf.data.Options()
-    # Skips the graph rewrite pass, which only costs time on so small a pipeline.
-    options.experimental_optimization.apply_default_optimizations = False
-    return data.with_options(options).prefetch(tf.data.AUTOTUNE)
 
 
 class _ShuffledBatches(keras.utils.PyDataset):
@@ -165,19 +253,27 @@ class _ShuffledBatches(keras.utils.PyDataset):
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.rng = np.random.default_rng(seed)
-        self.order = None
-        self.on_epoch_end()
+        self.order = self._draw()
+        self.served = 0
+
+    def _draw(self):
+        n = len(self.arrays[0])
+        return self.rng.permutation(n) if self.shuffle else np.arange(n)
 
     def __len__(self):
         return math.ceil(len(self.arrays[0]) / self.batch_size)
 
     def __getitem__(self, index):
+        self.served += 1
         idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         return tuple(a[idx] for a in self.arrays)
 
     def on_epoch_end(self):
-        n = len(self.arrays[0])
-        self.order = self.rng.permutation(n) if self.shuffle else np.arange(n)
+        # Keras on JAX first peeks at one batch, in an "epoch" of its own:
+        # only a whole epoch moves on to the next order.
+        if self.served >= len(self):
+            self.order = self._draw()
+        self.served = 0
 
 
 _NUMPY_ACTIVATIONS = {

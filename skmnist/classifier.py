@@ -811,15 +811,6 @@ class KerasMLPClassifier(_LegacyTags, KerasClassifier, _TagsRoot):
         if split and not incremental and "validation_data" not in fit_args:
             X, y, sample_weight, validation = self._hold_out(X, y, sample_weight, split)
             fit_args["validation_data"] = validation
-        data, data_args = _fast.training_data(
-            X,
-            y,
-            sample_weight,
-            batch_size=batch_size,
-            shuffle=self.shuffle,
-            seed=self._shuffle_seed(self.n_iter_),
-            steps_per_execution=self.model_.steps_per_execution,
-        )
         if early_stopping:
             self.best_loss_ = None
             if self.validation_scores_ is None:
@@ -828,17 +819,45 @@ class KerasMLPClassifier(_LegacyTags, KerasClassifier, _TagsRoot):
             self.validation_scores_ = self.best_validation_score_ = None
             if self.best_loss_ is None:
                 self.best_loss_ = np.inf
-        monitor = _training.MLPMonitor(self, len(X), early_stopping)
-        history = self.model_.fit(
-            data,
-            epochs=self.n_iter_ + epochs,
-            initial_epoch=self.n_iter_,
-            callbacks=[monitor, *self._fit_callbacks],
-            shuffle=False,
-            **data_args,
-            **fit_args,
-        )
-        for key, values in history.history.items():
+        callbacks = [
+            _training.MLPMonitor(self, len(X), early_stopping),
+            *self._fit_callbacks,
+        ]
+        seed = self._shuffle_seed(self.n_iter_)
+        history = None
+        if set(fit_args) <= {"verbose", "validation_data"}:
+            history = _fast.train(
+                self.model_,
+                X,
+                y,
+                sample_weight,
+                batch_size=batch_size,
+                epochs=self.n_iter_ + epochs,
+                initial_epoch=self.n_iter_,
+                shuffle=self.shuffle,
+                seed=seed,
+                callbacks=callbacks,
+                validation_data=fit_args.get("validation_data"),
+                verbose=fit_args["verbose"],
+            )
+        if history is None:  # fit arguments only Model.fit understands
+            data = _fast.training_data(
+                X,
+                y,
+                sample_weight,
+                batch_size=batch_size,
+                shuffle=self.shuffle,
+                seed=seed,
+            )
+            history = self.model_.fit(
+                data,
+                epochs=self.n_iter_ + epochs,
+                initial_epoch=self.n_iter_,
+                callbacks=callbacks,
+                shuffle=False,
+                **fit_args,
+            ).history
+        for key, values in history.items():
             self.history_[key] += [float(v) for v in values]
         # predict evaluates this copy of the new weights (False: Keras must).
         self._dense_stack = _fast.dense_stack(self.model_) or False

@@ -140,3 +140,17 @@ def mirror(mnist_home):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(params=["fit", "compiled"])
+def training_path(request, monkeypatch):
+    """Train through Keras' ``Model.fit``, or through skmnist's compiled epochs.
+
+    The compiled loop normally starts at a few thousand steps; tests on small
+    data set the threshold so that each path runs.
+    """
+    from skmnist import _fast
+
+    threshold = 0 if request.param == "compiled" else 10**9
+    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", threshold)
+    return request.param

@@ -68,7 +68,7 @@ def test_alpha_penalises_the_weights(digits_flat):
     assert penalised.loss_ > plain.loss_  # the loss includes the penalty
 
 
-def test_batch_size_auto_is_min_200_n(digits_flat):
+def test_batch_size_auto_is_min_200_n(training_path, digits_flat):
     X, y = digits_flat
     clf = fit(X, y, epochs=2, batch_size="auto")
     assert int(clf.model_.optimizer.iterations) == 2 * math.ceil(len(X) / 200)
@@ -76,7 +76,7 @@ def test_batch_size_auto_is_min_200_n(digits_flat):
     assert int(small.model_.optimizer.iterations) == 2  # one batch of all 150
 
 
-def test_invscaling_schedule(digits_flat):
+def test_invscaling_schedule(training_path, digits_flat):
     X, y = digits_flat
     clf = fit(X, y, epochs=3, solver="sgd", learning_rate="invscaling", power_t=0.25)
     seen_before_last = 2 * len(X)
@@ -87,7 +87,7 @@ def test_invscaling_schedule(digits_flat):
     assert np.isclose(float(adam.model_.optimizer.learning_rate), 0.001)
 
 
-def test_stopping_on_a_stalled_loss_matches_mlpclassifier(digits_flat):
+def test_stopping_on_a_stalled_loss_matches_mlpclassifier(training_path, digits_flat):
     # With a huge tol no epoch counts as progress: MLPClassifier's rule stops
     # after n_iter_no_change + 1 stalled epochs.
     X, y = digits_flat
@@ -98,7 +98,9 @@ def test_stopping_on_a_stalled_loss_matches_mlpclassifier(digits_flat):
     assert len(clf.history_["loss"]) == 4
 
 
-def test_adaptive_schedule_divides_the_rate_instead_of_stopping(digits_flat):
+def test_adaptive_schedule_divides_the_rate_instead_of_stopping(
+    training_path, digits_flat
+):
     X, y = digits_flat
     clf = fit(
         X,
@@ -115,7 +117,7 @@ def test_adaptive_schedule_divides_the_rate_instead_of_stopping(digits_flat):
     assert np.isclose(float(clf.model_.optimizer.learning_rate), 0.1 / 5**4, rtol=1e-5)
 
 
-def test_early_stopping_stops_and_keeps_the_best_weights(digits_flat):
+def test_early_stopping_stops_and_keeps_the_best_weights(training_path, digits_flat):
     X, y = digits_flat
     clf = fit(
         X,
@@ -150,14 +152,14 @@ def test_early_stopping_stops_and_keeps_the_best_weights(digits_flat):
     assert again.validation_scores_ == clf.validation_scores_
 
 
-def test_validation_split_records_without_stopping(digits_flat):
+def test_validation_split_records_without_stopping(training_path, digits_flat):
     X, y = digits_flat
     clf = fit(X, y, epochs=4, validation_split=0.25)
     assert clf.n_iter_ == 4 and len(clf.history_["val_accuracy"]) == 4
     assert clf.validation_scores_ is None
 
 
-def test_dropout_layers_train_but_do_not_predict(digits_flat):
+def test_dropout_layers_train_but_do_not_predict(training_path, digits_flat):
     X, y = digits_flat
     clf = fit(X, y, epochs=3, dropout=0.3)
     rates = [layer.rate for layer in clf.model_.layers if "dropout" in layer.name]
@@ -178,7 +180,7 @@ def test_shuffle_changes_the_order_of_updates(digits_flat):
     assert not np.allclose(shuffled.predict_proba(X), in_order.predict_proba(X))
 
 
-def test_warm_start_continues_training(digits_flat):
+def test_warm_start_continues_training(training_path, digits_flat):
     X, y = digits_flat
     clf = fit(X, y, epochs=2, warm_start=True)
     first_losses = list(clf.loss_curve_)
@@ -190,7 +192,9 @@ def test_warm_start_continues_training(digits_flat):
     assert cold.n_iter_ == 3
 
 
-def test_partial_fit_needs_classes_first_then_keeps_learning(digits_flat):
+def test_partial_fit_needs_classes_first_then_keeps_learning(
+    training_path, digits_flat
+):
     X, y = digits_flat
     clf = KerasMLPClassifier(random_state=0, learning_rate_init=0.01)
     with pytest.raises(ValueError, match="classes must be passed on the first call"):
@@ -207,7 +211,7 @@ def test_partial_fit_needs_classes_first_then_keeps_learning(digits_flat):
     assert set(clf.predict(X)) - set(range(5))  # learned the classes it met later
 
 
-def test_verbose_prints_keras_progress(digits_flat, capfd):
+def test_verbose_prints_keras_progress(training_path, digits_flat, capfd):
     X, y = digits_flat
     fit(X, y, epochs=2, verbose=2)
     out = capfd.readouterr().out

@@ -1,0 +1,47 @@
+"""The speed paths give what the plain paths give."""
+
+import numpy as np
+
+from skmnist import KerasMLPClassifier, _fast, make_mnist_pipeline
+
+
+def test_compiled_epochs_train_the_model_fit_trains(
+    mnist_train, mnist_test, monkeypatch
+):
+    X, y = mnist_train
+    X, y = X[:6000], y[:6000]
+    X_test, y_test = mnist_test
+    results = {}
+    for path, threshold in (("compiled", 0), ("fit", 10**9)):
+        monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", threshold)
+        pipe = make_mnist_pipeline(epochs=3, random_state=0).fit(X, y)
+        results[path] = pipe.predict_proba(X_test), pipe[-1].history_
+    (compiled, compiled_history), (plain, plain_history) = results.values()
+    # the same batches in the same order: equal up to float rounding
+    np.testing.assert_allclose(compiled, plain, atol=1e-2)
+    assert np.mean(compiled.argmax(1) == plain.argmax(1)) > 0.99
+    np.testing.assert_allclose(
+        compiled_history["loss"], plain_history["loss"], rtol=1e-3
+    )
+    np.testing.assert_allclose(
+        compiled_history["accuracy"], plain_history["accuracy"], rtol=1e-3
+    )
+
+
+def test_the_seed_fit_takes_the_compiled_path(mnist_train):
+    X, y = mnist_train
+    clf = KerasMLPClassifier(random_state=0)
+    # 60,000 images in batches of 100 for 10 epochs: 6,000 steps
+    assert 10 * len(X) // clf.batch_size >= _fast.MIN_COMPILED_STEPS
+
+
+def test_numpy_forward_pass_matches_keras(digits_flat):
+    X, y = digits_flat
+    clf = KerasMLPClassifier(epochs=2, random_state=0, dropout=0.2).fit(X, y)
+    np.testing.assert_allclose(
+        clf.predict_proba(X), clf.model_.predict(X, verbose=0), atol=1e-5
+    )
+    # each row the same, to float64 rounding, whatever else is in the batch
+    np.testing.assert_allclose(
+        clf.predict_proba(X[:1]), clf.predict_proba(X)[:1], rtol=1e-12
+    )

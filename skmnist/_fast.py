@@ -28,6 +28,7 @@ the same result (to float64 rounding) whatever else is in the batch.
 
 import math
 import os
+import sys
 import weakref
 
 import keras
@@ -39,13 +40,15 @@ def limit_threads():
     """Bound TensorFlow's thread pools by the process's thread budget.
 
     TensorFlow ignores threadpoolctl, so a joblib search with ``n_jobs=2`` on
-    two cores would run two processes with two-thread pools each. joblib's
-    worker processes carry their budget in ``OMP_NUM_THREADS`` (cores divided
-    by workers); ``SKMNIST_NUM_THREADS`` overrides it. TensorFlow accepts the
-    setting only before it runs its first operation, so it is applied when
+    two cores would run two processes with two-thread pools each. The budget
+    is ``SKMNIST_NUM_THREADS`` if set; else, in a Dask worker, the worker's
+    thread count; else ``OMP_NUM_THREADS``, which joblib's worker processes
+    carry (cores divided by workers). TensorFlow accepts the setting only
+    before it runs its first operation, so it is applied when
     :mod:`skmnist.classifier` is imported, and skipped when that is too late.
     """
-    budget = os.environ.get("SKMNIST_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
+    budget = os.environ.get("SKMNIST_NUM_THREADS") or _dask_worker_threads()
+    budget = budget or os.environ.get("OMP_NUM_THREADS")
     if not budget or keras.backend.backend() != "tensorflow":
         return
     try:
@@ -59,6 +62,18 @@ def limit_threads():
         tf.config.threading.set_inter_op_parallelism_threads(n)
     except RuntimeError:
         pass  # TensorFlow already runs with its pools: too late to change them
+
+
+def _dask_worker_threads():
+    """The thread count of the Dask worker this process runs, if it is one."""
+    if "distributed" not in sys.modules:
+        return None
+    from distributed import get_worker
+
+    try:
+        return get_worker().nthreads
+    except ValueError:  # not in a worker
+        return None
 
 
 def training_data(X, y, sample_weight, *, batch_size, shuffle, seed):

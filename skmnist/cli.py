@@ -12,6 +12,7 @@ failure at run time (one line on stderr; ``--debug`` shows the traceback),
 # SPDX-License-Identifier: BSD-3-Clause
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -43,6 +44,17 @@ def _fraction(text):
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
     return value
+
+
+def _scheduler(text):
+    """``local:N`` or the address of a Dask scheduler."""
+    if text.startswith("local:"):
+        count = text[len("local:") :]
+        if not (count.isdigit() and int(count) >= 1):
+            raise argparse.ArgumentTypeError(
+                f"expected local:N with N a positive number of workers, got {text!r}"
+            )
+    return text
 
 
 def _layer_sizes(text):
@@ -219,8 +231,18 @@ def _build_parser():
     search.add_argument(
         "--n-jobs",
         type=int,
-        default=1,
-        help="fits run in parallel (default: 1; -1: all cores)",
+        default=None,
+        help="fits run in parallel (default: 1 here, every worker with --scheduler; "
+        "-1: all cores)",
+    )
+    search.add_argument(
+        "--scheduler",
+        type=_scheduler,
+        default=None,
+        metavar="ADDRESS",
+        help="run the fits on a Dask cluster: the scheduler's address such as "
+        "tcp://host:8786, or local:N to start N worker processes on this machine "
+        "(needs skmnist[distributed])",
     )
     search.add_argument(
         "--max-samples",
@@ -525,15 +547,20 @@ def _search(args, out):
         file=log,
         flush=True,
     )
+    distributed = args.scheduler is not None
     search = GridSearchCV(
         make_mnist_pipeline(random_state=args.random_state),
         grid,
         cv=StratifiedKFold(args.cv, shuffle=True, random_state=args.random_state),
-        n_jobs=args.n_jobs,
-        verbose=0 if args.json else 2,
+        n_jobs=args.n_jobs or (-1 if distributed else 1),
+        # On a cluster the fits print on the workers: progress comes from joblib.
+        verbose=0 if args.json or distributed else 2,
     )
     start = time.perf_counter()
-    search.fit(X, y)
+    with (
+        _dask(args.scheduler, [X, y], log) if distributed else contextlib.nullcontext()
+    ):
+        search.fit(X, y)
     elapsed = time.perf_counter() - start
     rows = _search_rows(search.cv_results_)
     lines = [
@@ -571,6 +598,51 @@ def _search(args, out):
     }
     _emit(args, out, result, lines)
     return 0
+
+
+@contextlib.contextmanager
+def _dask(address, data, log):
+    """Run joblib's work (the search's fits) on a Dask cluster.
+
+    ``data`` goes to every worker once, up front: the fits find it there, and
+    a worker that dies holds no only copy of it.
+    """
+    try:
+        import joblib
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise _Failure(
+            "--scheduler needs Dask's distributed package: "
+            "pip install 'skmnist[distributed]'"
+        ) from None
+    cluster = None
+    if address.startswith("local:"):
+        n_workers = int(address[len("local:") :])
+        print(f"starting a local Dask cluster of {n_workers} workers", file=log)
+        cluster = LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(address, timeout="5s")
+        except (OSError, TimeoutError) as exc:
+            raise _Failure(
+                f"cannot reach the Dask scheduler at {address} ({exc}); start one "
+                "with 'dask scheduler' and 'dask worker', or use --scheduler local:N"
+            ) from None
+    workers = len(client.scheduler_info().get("workers", {}))
+    print(f"fitting on {workers} Dask workers ({address})", file=log, flush=True)
+    try:
+        with joblib.parallel_config(backend="dask", scatter=data, verbose=10):
+            yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def _search_rows(cv_results):

@@ -1,0 +1,182 @@
+"""Searches on a real Dask cluster of worker processes on 127.0.0.1."""
+
+import os
+import signal
+import threading
+import time
+
+import joblib
+import numpy as np
+import pytest
+from distributed import Client, LocalCluster
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
+
+from skmnist import make_mnist_pipeline
+
+from .test_cli import skmnist
+
+GRID = {"mlp__epochs": [1, 3], "mlp__hidden_layer_sizes": [(16,), (32, 64)]}
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    client = Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def data(mnist_train):
+    X, y = mnist_train
+    return X[:3000], y[:3000]
+
+
+def _search():
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    return GridSearchCV(make_mnist_pipeline(random_state=0), GRID, cv=cv, n_jobs=-1)
+
+
+@pytest.fixture(scope="module")
+def local_result(data):
+    search = _search().set_params(n_jobs=1).fit(*data)
+    return search.best_params_, search.cv_results_["mean_test_score"]
+
+
+def _scatter_spy(client):
+    """Record the size of each array the client sends to the cluster."""
+    sizes = []
+    scatter = client.scatter
+
+    def counting_scatter(data, *args, **kwargs):
+        items = data if isinstance(data, (list, tuple)) else [data]
+        sizes.extend(getattr(item, "nbytes", 0) for item in items)
+        return scatter(data, *args, **kwargs)
+
+    client.scatter = counting_scatter
+    return sizes
+
+
+def test_grid_search_on_the_cluster_matches_local(client, data, local_result):
+    sizes = _scatter_spy(client)
+    try:
+        with joblib.parallel_config(backend="dask", scatter=list(data)):
+            search = _search().fit(*data)
+    finally:
+        del client.scatter
+    best_params, local_scores = local_result
+    assert search.best_params_ == best_params
+    np.testing.assert_allclose(
+        search.cv_results_["mean_test_score"], local_scores, atol=0.01
+    )
+    # 12 fits, but the images went to the cluster once
+    X, y = data
+    assert sizes.count(X.nbytes) == 1
+
+    # each worker's TensorFlow kept to the worker's one thread
+    def pools():
+        import tensorflow as tf
+
+        return (
+            tf.config.threading.get_intra_op_parallelism_threads(),
+            tf.config.threading.get_inter_op_parallelism_threads(),
+        )
+
+    assert set(client.run(pools).values()) == {(1, 1)}
+
+
+def test_models_fitted_on_workers_come_back_working(client, data, mnist_test):
+    X, y = data
+    with joblib.parallel_config(backend="dask"):
+        result = cross_validate(
+            make_mnist_pipeline(epochs=6, random_state=0),
+            X,
+            y,
+            cv=2,
+            return_estimator=True,
+            n_jobs=-1,
+        )
+    X_test, y_test = mnist_test
+    for estimator, score in zip(result["estimator"], result["test_score"], strict=True):
+        assert estimator.score(X_test[:2000], y_test[:2000]) > 0.8 and score > 0.8
+
+
+def test_a_worker_killed_mid_search(client, data, local_result):
+    outcome = {}
+
+    def run():
+        # scatter: every worker gets the data up front, so that no worker
+        # holds the only copy when it dies
+        with joblib.parallel_config(backend="dask", scatter=list(data)):
+            outcome["search"] = _search().fit(*data)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not any(client.processing().values()):  # wait for fits to run
+        assert time.monotonic() < deadline, "no task ever started"
+        time.sleep(0.05)
+    time.sleep(1.0)
+    victim = next(address for address, tasks in client.processing().items() if tasks)
+    pid = client.run(os.getpid, workers=[victim])[victim]
+    os.kill(pid, signal.SIGKILL)
+    thread.join(timeout=600)
+    assert not thread.is_alive()
+    best_params, local_scores = local_result
+    search = outcome["search"]
+    assert search.best_params_ == best_params
+    np.testing.assert_allclose(
+        search.cv_results_["mean_test_score"], local_scores, atol=0.01
+    )
+    assert victim not in client.scheduler_info()["workers"]  # it really died
+
+
+def test_cli_search_on_a_local_cluster(mnist_home, tmp_path):
+    result = skmnist(
+        "search",
+        "--scheduler",
+        "local:2",
+        "--epochs",
+        "1",
+        "--hidden-layer-sizes",
+        "16",
+        "32",
+        "--cv",
+        "2",
+        "--max-samples",
+        "1000",
+        "--results",
+        str(tmp_path / "results.json"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "fitting on 2 Dask workers (local:2)" in result.stdout
+    assert (
+        "Done   4 out of   4" in result.stderr
+        or "Done 4 out of 4" in result.stderr.replace("  ", " ")
+    )
+    table = result.stdout.split("hidden layers\n")[1].split("\n\n")[0].splitlines()
+    assert [int(line.split()[0]) for line in table] == [1, 2]
+
+
+def test_cli_unreachable_scheduler(mnist_home):
+    result = skmnist(
+        "search",
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+        "--epochs",
+        "1",
+        "--max-samples",
+        "500",
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "skmnist: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9"
+    )

@@ -106,6 +106,27 @@ class _LabelEncoder(BaseEstimator):
         }
 
 
+@keras.saving.register_keras_serializable(package="skmnist")
+class _GlorotUniform(keras.initializers.Initializer):
+    """Glorot-uniform weights drawn by NumPy from a seed.
+
+    Keras' own initializers run the backend's random ops, which JAX first has
+    to compile (about a second in a fresh process); NumPy draws at once, and
+    the same seed gives the same initial weights on every backend.
+    """
+
+    def __init__(self, seed=None):
+        self.seed = seed
+
+    def __call__(self, shape, dtype=None):
+        limit = np.sqrt(6 / (shape[0] + shape[-1]))
+        values = np.random.default_rng(self.seed).uniform(-limit, limit, shape)
+        return keras.ops.convert_to_tensor(values, dtype=dtype or "float32")
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
 class KerasMLPClassifier(_LegacyTags, KerasClassifier, _TagsRoot):
     """Multi-layer perceptron classifier trained by Keras.
 
@@ -628,7 +649,7 @@ class KerasMLPClassifier(_LegacyTags, KerasClassifier, _TagsRoot):
             return keras.layers.Dense(
                 units,
                 activation=activation,
-                kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
+                kernel_initializer=_GlorotUniform(seed),
                 kernel_regularizer=regularizer,
                 name=name,
             )

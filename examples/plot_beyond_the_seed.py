@@ -40,8 +40,8 @@ X_train, y_train = fetch_mnist("train", return_X_y=True)
 X_test, y_test = fetch_mnist("test", return_X_y=True)
 if small:
     X_train, y_train, X_test, y_test = (
-        X_train[:3000],
-        y_train[:3000],
+        X_train[:1500],
+        y_train[:1500],
         X_test[:500],
         y_test[:500],
     )

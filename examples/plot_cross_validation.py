@@ -25,7 +25,7 @@ small = os.environ.get("SKMNIST_EXAMPLE_SMALL") == "1"
 
 X, y = fetch_mnist("train", return_X_y=True)
 if small:
-    X, y = X[:2000], y[:2000]
+    X, y = X[:1000], y[:1000]
 
 # %%
 # Five folds

@@ -861,7 +861,7 @@ class KerasMLPClassifier(_LegacyTags, KerasClassifier, _TagsRoot):
                 validation_data=fit_args.get("validation_data"),
                 verbose=fit_args["verbose"],
             )
-        if history is None:  # fit arguments only Model.fit understands
+        if history is None:  # a short fit, or arguments only Model.fit takes
             data = _fast.training_data(
                 X,
                 y,

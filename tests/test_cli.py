@@ -267,8 +267,8 @@ def test_predict_reports_bad_files_and_predicts_the_rest(trained, mnist_test, tm
 
 def test_search_ranks_saves_the_best_and_the_results(mnist_home, tmp_path):
     best = tmp_path / "best.skmnist"
-    csv_path, json_path = tmp_path / "results.csv", tmp_path / "results.json"
-    args = [
+    results = tmp_path / "results.csv"
+    result = skmnist(
         "search",
         "--epochs",
         "1,2",
@@ -278,24 +278,46 @@ def test_search_ranks_saves_the_best_and_the_results(mnist_home, tmp_path):
         "--cv",
         "2",
         "--max-samples",
-        "2000",
-    ]
-    result = skmnist(*args, "--output", str(best), "--results", str(csv_path))
+        "1500",
+        "--output",
+        str(best),
+        "--results",
+        str(results),
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "searching 4 candidates x 2 folds on 2000 images" in out
+    assert "searching 4 candidates x 2 folds on 1500 images" in out
     assert out.count("[CV] END") == 8  # progress, one line per fit
     table = out.split("hidden layers\n")[1].split("\n\n")[0].splitlines()
     assert [int(line.split()[0]) for line in table] == [1, 2, 3, 4]
     scores = [float(line.split()[1]) for line in table]
     assert scores == sorted(scores, reverse=True)
     assert f"best model saved to {best}" in out
-    assert csv_path.read_text().splitlines()[0].startswith("rank,mean_test_score")
+    rows = results.read_text().splitlines()
+    assert rows[0].startswith("rank,mean_test_score") and len(rows) == 5
     assert skmnist_package.load(best)[-1].n_iter_ in (1, 2)
 
-    data = json.loads(skmnist(*args, "--results", str(json_path), "--json").stdout)
-    assert data["best_score"] == pytest.approx(scores[0], abs=1e-4)
-    assert json.loads(json_path.read_text()) == data["results"]
+
+def test_search_json(mnist_home, tmp_path):
+    results = tmp_path / "results.json"
+    result = skmnist(
+        "search",
+        "--epochs",
+        "1",
+        "--hidden-layer-sizes",
+        "16",
+        "--cv",
+        "2",
+        "--max-samples",
+        "600",
+        "--results",
+        str(results),
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["best_params"] == {"mlp__epochs": 1, "mlp__hidden_layer_sizes": [16]}
+    assert json.loads(results.read_text()) == data["results"]
 
 
 def test_report_writes_figures_and_a_page(trained, tmp_path):

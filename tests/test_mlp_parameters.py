@@ -223,7 +223,7 @@ def test_verbose_prints_keras_progress(training_path, digits_flat, capfd):
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_a_grid_written_for_mlpclassifier_runs_unchanged(digits_flat):
     X, y = digits_flat
-    X, y = X[:900], y[:900]
+    X, y = X[:600], y[:600]
     grid = {
         "hidden_layer_sizes": [(50,), (64, 32)],
         "alpha": [0.001],

@@ -164,8 +164,7 @@ def test_randomized_search(digits, n_jobs):
     assert search.best_score_ > 0.5
 
 
-@pytest.mark.parametrize("n_jobs", [1, 2])
-def test_halving_search_over_epochs(digits, n_jobs):
+def test_halving_search_over_epochs(digits):
     X, y = _search_data(digits)
     search = HalvingGridSearchCV(
         _pipeline(),
@@ -175,7 +174,7 @@ def test_halving_search_over_epochs(digits, n_jobs):
         max_resources=8,
         factor=2,
         cv=3,
-        n_jobs=n_jobs,
+        n_jobs=2,
         random_state=0,
     ).fit(X, y)
     # every round trains longer and keeps the better half
@@ -295,8 +294,12 @@ def test_fitted_pipeline_round_trip_in_a_fresh_process(
         ],
         check=True,
     )
-    np.testing.assert_array_equal(
-        np.load(tmp_path / "out.npy"), pipe.predict_proba(X_test)
+    # the same probabilities, up to the float64 rounding of another process's BLAS
+    np.testing.assert_allclose(
+        np.load(tmp_path / "out.npy"),
+        pipe.predict_proba(X_test),
+        rtol=1e-12,
+        atol=1e-15,
     )
 
 

@@ -119,15 +119,14 @@ def test_adaptive_schedule_divides_the_rate_instead_of_stopping(
 
 def test_early_stopping_stops_and_keeps_the_best_weights(training_path, digits_flat):
     X, y = digits_flat
-    clf = fit(
-        X,
-        y,
-        epochs=300,
-        early_stopping=True,
-        validation_fraction=0.2,
-        n_iter_no_change=3,
-        learning_rate_init=0.01,
-    )
+    params = {
+        "epochs": 300,
+        "early_stopping": True,
+        "validation_fraction": 0.2,
+        "n_iter_no_change": 3,
+        "learning_rate_init": 0.01,
+    }
+    clf = fit(X, y, **params)
     assert clf.n_iter_ < 300
     assert len(clf.validation_scores_) == clf.n_iter_ == len(clf.loss_curve_)
     assert clf.best_validation_score_ == max(clf.validation_scores_)
@@ -140,15 +139,7 @@ def test_early_stopping_stops_and_keeps_the_best_weights(training_path, digits_f
     correct = np.array(clf.validation_scores_) * len(y_val)  # whole samples
     np.testing.assert_allclose(correct, np.round(correct), atol=1e-3)
     # the same random_state gives the same split and the same run
-    again = fit(
-        X,
-        y,
-        epochs=300,
-        early_stopping=True,
-        validation_fraction=0.2,
-        n_iter_no_change=3,
-        learning_rate_init=0.01,
-    )
+    again = fit(X, y, **params)
     assert again.validation_scores_ == clf.validation_scores_
 
 

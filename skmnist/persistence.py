@@ -98,7 +98,7 @@ def _decode(data):
         return {_decode(k): _decode(v) for k, v in data["dict"]}
     if set(data) == {"array", "dtype"}:
         dtype = np.dtype(data["dtype"])
-        if dtype.kind not in "biufUO":
+        if dtype.kind not in _ARRAY_KINDS:
             raise ValueError(f"arrays of dtype {dtype} are not allowed")
         array = np.array(data["array"], dtype=dtype)
         if not _plain_array(array):

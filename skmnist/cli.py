@@ -291,7 +291,7 @@ def _build_parser():
 
 
 def _import_keras():
-    """Import Keras and start its backend with the C++ start-up logs hidden.
+    """Import Keras and start its backend (and XLA) with their C++ logs hidden.
 
     TensorFlow writes them to file descriptor 2 before Python's logging is
     set up, so only a redirection of the descriptor hides them. The console
@@ -306,6 +306,12 @@ def _import_keras():
             import keras
 
             keras.ops.convert_to_tensor(0.0)  # the backend finds its devices now
+            if keras.backend.backend() == "tensorflow":
+                # XLA logs its own start-up on first use: training compiles
+                # with it, so start it now, while the logs are hidden.
+                import tensorflow as tf
+
+                tf.function(lambda x: x + 1, jit_compile=True)(tf.constant(0.0))
     finally:
         os.dup2(saved, 2)
         os.close(saved)
@@ -528,11 +534,20 @@ def _predict(args, out):
 
 
 def _search(args, out):
-    from sklearn.model_selection import GridSearchCV, StratifiedKFold
-
     X, y = _mnist("train", args.data_home)
     if args.max_samples:
         X, y = X[: args.max_samples], y[: args.max_samples]
+    log = sys.stderr if args.json else out
+    distributed = args.scheduler is not None
+    with (
+        _dask(args.scheduler, [X, y], log) if distributed else contextlib.nullcontext()
+    ):
+        return _run_search(args, out, log, X, y)
+
+
+def _run_search(args, out, log, X, y):
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
     _import_keras()
     from .pipeline import make_mnist_pipeline
 
@@ -541,7 +556,6 @@ def _search(args, out):
         "mlp__hidden_layer_sizes": args.hidden_layer_sizes,
     }
     n_candidates = len(args.epochs) * len(args.hidden_layer_sizes)
-    log = sys.stderr if args.json else out
     print(
         f"searching {n_candidates} candidates x {args.cv} folds on {len(X)} images",
         file=log,
@@ -557,10 +571,7 @@ def _search(args, out):
         verbose=0 if args.json or distributed else 2,
     )
     start = time.perf_counter()
-    with (
-        _dask(args.scheduler, [X, y], log) if distributed else contextlib.nullcontext()
-    ):
-        search.fit(X, y)
+    search.fit(X, y)
     elapsed = time.perf_counter() - start
     rows = _search_rows(search.cv_results_)
     lines = [

@@ -571,7 +571,21 @@ def _run_search(args, out, log, X, y):
         verbose=0 if args.json or distributed else 2,
     )
     start = time.perf_counter()
-    search.fit(X, y)
+    for attempt in (1, 2):
+        try:
+            search.fit(X, y)
+            break
+        except BaseException as exc:
+            if not (distributed and attempt == 1 and _lost_on_the_cluster(exc)):
+                raise
+            # joblib cannot resume a search whose tasks or data Dask lost with
+            # a worker: run it again on the workers that remain.
+            print(
+                f"a Dask worker was lost mid-search ({type(exc).__name__}); "
+                "running the search again",
+                file=log,
+                flush=True,
+            )
     elapsed = time.perf_counter() - start
     rows = _search_rows(search.cv_results_)
     lines = [
@@ -654,6 +668,15 @@ def _dask(address, data, log):
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _lost_on_the_cluster(exc):
+    """Whether ``exc`` is Dask reporting work lost with a worker."""
+    return type(exc).__name__ in (
+        "FutureCancelledError",
+        "CancelledError",
+        "KilledWorker",
+    )
 
 
 def _search_rows(cv_results):

@@ -99,10 +99,13 @@ class _MirrorHandler(http.server.BaseHTTPRequestHandler):
         if behaviour == "stall":
             time.sleep(self.stall_seconds)
         elif behaviour == "drop":
-            # SO_LINGER 0: close() resets the connection instead of ending it.
+            # SO_LINGER 0 makes close() reset the connection. Close the file
+            # descriptor here: the server would otherwise end the connection
+            # in order (FIN) before the reset, and the client might read that.
             self.connection.setsockopt(
                 socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
             )
+            os.close(self.connection.detach())
         self.close_connection = True
 
     def log_message(self, *args):

@@ -18,6 +18,7 @@ _PUBLIC = {
     "make_mnist_pipeline": "pipeline",
     "save": "persistence",
     "load": "persistence",
+    "fault_tolerant_client": "distributed",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -571,21 +571,7 @@ def _run_search(args, out, log, X, y):
         verbose=0 if args.json or distributed else 2,
     )
     start = time.perf_counter()
-    for attempt in (1, 2):
-        try:
-            search.fit(X, y)
-            break
-        except BaseException as exc:
-            if not (distributed and attempt == 1 and _lost_on_the_cluster(exc)):
-                raise
-            # joblib cannot resume a search whose tasks or data Dask lost with
-            # a worker: run it again on the workers that remain.
-            print(
-                f"a Dask worker was lost mid-search ({type(exc).__name__}); "
-                "running the search again",
-                file=log,
-                flush=True,
-            )
+    search.fit(X, y)
     elapsed = time.perf_counter() - start
     rows = _search_rows(search.cv_results_)
     lines = [
@@ -629,8 +615,9 @@ def _run_search(args, out, log, X, y):
 def _dask(address, data, log):
     """Run joblib's work (the search's fits) on a Dask cluster.
 
-    ``data`` goes to every worker once, up front: the fits find it there, and
-    a worker that dies holds no only copy of it.
+    ``data`` goes to the cluster once, up front, and like the rest of what
+    the search sends there, as tasks that Dask recomputes if a worker dies
+    with their results (see :func:`skmnist.distributed.fault_tolerant_client`).
     """
     try:
         import joblib
@@ -640,6 +627,8 @@ def _dask(address, data, log):
             "--scheduler needs Dask's distributed package: "
             "pip install 'skmnist[distributed]'"
         ) from None
+    from .distributed import fault_tolerant_client
+
     cluster = None
     if address.startswith("local:"):
         n_workers = int(address[len("local:") :])
@@ -662,21 +651,17 @@ def _dask(address, data, log):
     workers = len(client.scheduler_info().get("workers", {}))
     print(f"fitting on {workers} Dask workers ({address})", file=log, flush=True)
     try:
-        with joblib.parallel_config(backend="dask", scatter=data, verbose=10):
+        with joblib.parallel_config(
+            backend="dask",
+            client=fault_tolerant_client(client),
+            scatter=data,
+            verbose=10,
+        ):
             yield client
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
-
-
-def _lost_on_the_cluster(exc):
-    """Whether ``exc`` is Dask reporting work lost with a worker."""
-    return type(exc).__name__ in (
-        "FutureCancelledError",
-        "CancelledError",
-        "KilledWorker",
-    )
 
 
 def _search_rows(cv_results):

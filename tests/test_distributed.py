@@ -1,5 +1,6 @@
 """Searches on a real Dask cluster of worker processes on 127.0.0.1."""
 
+import concurrent.futures
 import json
 import os
 import signal
@@ -12,7 +13,7 @@ import pytest
 from distributed import Client, LocalCluster
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
 
-from skmnist import make_mnist_pipeline
+from skmnist import fault_tolerant_client, make_mnist_pipeline
 
 from .test_cli import EXE, skmnist
 
@@ -51,6 +52,12 @@ def local_result(data):
     return search.best_params_, search.cv_results_["mean_test_score"]
 
 
+def _assert_like_local(best_params, scores, local_result):
+    local_params, local_scores = local_result
+    assert best_params == local_params
+    np.testing.assert_allclose(scores, local_scores, atol=0.01)
+
+
 def _scatter_spy(client):
     """Record the size of each array the client sends to the cluster."""
     sizes = []
@@ -72,10 +79,8 @@ def test_grid_search_on_the_cluster_matches_local(client, data, local_result):
             search = _search().fit(*data)
     finally:
         del client.scatter
-    best_params, local_scores = local_result
-    assert search.best_params_ == best_params
-    np.testing.assert_allclose(
-        search.cv_results_["mean_test_score"], local_scores, atol=0.01
+    _assert_like_local(
+        search.best_params_, search.cv_results_["mean_test_score"], local_result
     )
     # 12 fits, but the images went to the cluster once
     X, y = data
@@ -114,8 +119,53 @@ def test_models_fitted_on_workers_come_back_working(client, data):
         assert estimator.score(X[test], y[test]) == pytest.approx(score, abs=1e-12)
 
 
-def test_a_worker_killed_mid_search(client, mnist_home, tmp_path):
-    """The command line's search survives a worker's death; Dask re-runs its fits."""
+def _kill_a_busy_worker(client):
+    """SIGKILL a worker process that has been fitting for a second."""
+
+    def fitting():
+        return [
+            worker
+            for worker, keys in client.processing().items()
+            if any("_fit_and_score" in str(key) for key in keys)
+        ]
+
+    deadline = time.monotonic() + 120
+    while not fitting():
+        assert time.monotonic() < deadline, "no fit ever started"
+        time.sleep(0.05)
+    time.sleep(1.0)
+    while not (victims := fitting()):
+        assert time.monotonic() < deadline, "the fits ended before a kill"
+        time.sleep(0.05)
+    pid = client.run(os.getpid, workers=victims[:1])[victims[0]]
+    os.kill(pid, signal.SIGKILL)
+    return victims[0]
+
+
+def test_a_worker_killed_mid_search(client, data, local_result):
+    """Dask re-runs the fits of a dead worker, and recomputes the data it held."""
+    killer = concurrent.futures.ThreadPoolExecutor(1)
+    victim = killer.submit(_kill_a_busy_worker, client)
+    with joblib.parallel_config(
+        backend="dask", client=fault_tolerant_client(client), scatter=list(data)
+    ):
+        search = _search().fit(*data)
+    victim = victim.result()
+    killer.shutdown()
+    assert victim not in client.scheduler_info()["workers"]  # it really died
+    _assert_like_local(
+        search.best_params_, search.cv_results_["mean_test_score"], local_result
+    )
+    client.wait_for_workers(2, timeout=60)  # the nanny's new worker
+
+
+def test_fault_tolerant_client_wants_a_client():
+    with pytest.raises(TypeError, match="expects a distributed.Client, got 'tcp://"):
+        fault_tolerant_client("tcp://127.0.0.1:8786")
+
+
+def test_a_worker_killed_mid_command_line_search(client, local_result):
+    # the same search as _search(), on the same 3,000 images
     args = ["--epochs", "1,3", "--hidden-layer-sizes", "16", "32,64", "--cv", "3"]
     args += ["--max-samples", "3000", "--random-state", "0", "--json"]
     proc = subprocess.Popen(
@@ -124,26 +174,32 @@ def test_a_worker_killed_mid_search(client, mnist_home, tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 120
-    while not any(client.processing().values()):  # wait for fits to run
-        assert time.monotonic() < deadline, "no task ever started"
-        time.sleep(0.05)
-    time.sleep(1.0)
-    victim = next(address for address, tasks in client.processing().items() if tasks)
-    pid = client.run(os.getpid, workers=[victim])[victim]
-    os.kill(pid, signal.SIGKILL)
+    victim = _kill_a_busy_worker(client)
     out, err = proc.communicate(timeout=600)
-    # complete: Dask re-ran the lost fits, or (when joblib lost track of them)
-    # the command ran the search again on the remaining workers
     assert proc.returncode == 0, err[-3000:]
-    assert victim not in client.scheduler_info()["workers"]  # it really died
-    local = skmnist("search", *args)
-    assert json.loads(out)["best_params"] == json.loads(local.stdout)["best_params"]
-    np.testing.assert_allclose(
-        [r["mean_test_score"] for r in json.loads(out)["results"]],
-        [r["mean_test_score"] for r in json.loads(local.stdout)["results"]],
-        atol=0.01,
+    assert victim not in client.scheduler_info()["workers"]
+    result = json.loads(out)
+    _assert_like_local(
+        {
+            "mlp__epochs": result["best_params"]["mlp__epochs"],
+            "mlp__hidden_layer_sizes": tuple(
+                result["best_params"]["mlp__hidden_layer_sizes"]
+            ),
+        },
+        # the CLI lists candidates best first, the search in grid order
+        [
+            r["mean_test_score"]
+            for r in sorted(
+                result["results"],
+                key=lambda r: (
+                    r["param_mlp__epochs"],
+                    r["param_mlp__hidden_layer_sizes"],
+                ),
+            )
+        ],
+        local_result,
     )
+    client.wait_for_workers(2, timeout=60)
 
 
 def test_cli_search_on_a_local_cluster(mnist_home, tmp_path):

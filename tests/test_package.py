@@ -34,6 +34,7 @@ def test_classifier_is_loaded_on_first_use():
 def test_public_names():
     assert skmnist.__all__ == sorted(
         [
+            "fault_tolerant_client",
             "fetch_mnist",
             "ImageFlattener",
             "KerasMLPClassifier",

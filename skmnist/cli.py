@@ -319,11 +319,12 @@ def _import_keras():
 
 
 def _load_model(path):
-    _import_keras()
-    from .persistence import load
+    from .persistence import _build_model, _read_model_file
 
     try:
-        return load(path)
+        meta, weights = _read_model_file(path)  # a bad file fails before Keras
+        _import_keras()
+        return _build_model(path, meta, weights)
     except (OSError, ValueError) as exc:
         raise _Failure(str(exc)) from None
 

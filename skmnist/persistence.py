@@ -18,6 +18,7 @@ releases we support (3.8) let a crafted configuration bypass.
 # Authors: The skmnist developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import contextlib
 import io
 import json
 import os
@@ -352,12 +353,30 @@ def load(path):
     --------
     save : Write a model file.
     """
+    meta, weights = _read_model_file(path)
+    return _build_model(path, meta, weights)
+
+
+def _read_model_file(path):
+    """What :func:`load` reads, checked for form: no Keras needed yet."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No model file at {path}.")
-    try:
-        meta, weights = _read(path)
+    with _naming(path):
+        return _read(path)
+
+
+def _build_model(path, meta, weights):
+    """The estimator that :func:`_read_model_file` read from ``path``."""
+    with _naming(path):
         return _build(meta, weights)
+
+
+@contextlib.contextmanager
+def _naming(path):
+    """Turn a problem with the file into a ModelFileError naming it."""
+    try:
+        yield
     except (ValueError, TypeError, KeyError) as exc:
         if isinstance(exc, KeyError):
             exc = f"it lacks the entry {exc}"

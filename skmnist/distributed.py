@@ -1,5 +1,7 @@
 """Searches on a Dask cluster that survive the death of a worker."""
 
+import uuid
+
 __all__ = ["fault_tolerant_client"]
 
 
@@ -59,6 +61,8 @@ class _FaultTolerantClient:
         self._client = client
 
     def __getattr__(self, name):
+        if name == "_client":  # not set yet: copying or unpickling
+            raise AttributeError(name)
         return getattr(self._client, name)
 
     def __repr__(self):
@@ -88,7 +92,9 @@ class _FaultTolerantClient:
         return futures
 
     def _put(self, value):
-        return self._client.submit(_identity, value, pure=False)
+        # named for the dashboard, unique like the scatter it replaces
+        key = f"search-data-{uuid.uuid4().hex}"
+        return self._client.submit(_identity, value, key=key)
 
 
 async def _resolved(value):

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-from skmnist import fetch_mnist
+from skmnist import fetch_mnist, make_mnist_pipeline
 
 MNIST_FILES = (
     "train-images-idx3-ubyte.gz",
@@ -45,6 +46,40 @@ def mnist_train(mnist_home):
 @pytest.fixture(scope="session")
 def mnist_test(mnist_home):
     return fetch_mnist("test", data_home=mnist_home, return_X_y=True)
+
+
+@pytest.fixture(scope="session")
+def search_data(mnist_train):
+    """The first 3,000 MNIST training images and labels, to search on."""
+    X, y = mnist_train
+    return X[:3000], y[:3000]
+
+
+@pytest.fixture(scope="session")
+def make_search():
+    """Make the design card's search, ``GridSearchCV(**params)``.
+
+    It searches ``mlp__epochs`` (1, 3) x ``mlp__hidden_layer_sizes``
+    ((16,), (32, 64)) over 3 shuffled stratified folds; ``skmnist search
+    --epochs 1,3 --hidden-layer-sizes 16 32,64 --cv 3 --random-state 0`` is
+    the same search.
+    """
+
+    def make(**params):
+        return GridSearchCV(
+            make_mnist_pipeline(random_state=0),
+            {"mlp__epochs": [1, 3], "mlp__hidden_layer_sizes": [(16,), (32, 64)]},
+            cv=StratifiedKFold(3, shuffle=True, random_state=0),
+            **params,
+        )
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def local_search(make_search, search_data):
+    """That search on ``search_data``, in this process."""
+    return make_search(n_jobs=1).fit(*search_data)
 
 
 @pytest.fixture(scope="session")

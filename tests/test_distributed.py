@@ -11,13 +11,11 @@ import joblib
 import numpy as np
 import pytest
 from distributed import Client, LocalCluster
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
+from sklearn.model_selection import StratifiedKFold, cross_validate
 
 from skmnist import fault_tolerant_client, make_mnist_pipeline
 
 from .test_cli import EXE, skmnist
-
-GRID = {"mlp__epochs": [1, 3], "mlp__hidden_layer_sizes": [(16,), (32, 64)]}
 
 
 @pytest.fixture(scope="module")
@@ -36,20 +34,8 @@ def client():
 
 
 @pytest.fixture(scope="module")
-def data(mnist_train):
-    X, y = mnist_train
-    return X[:3000], y[:3000]
-
-
-def _search():
-    cv = StratifiedKFold(3, shuffle=True, random_state=0)
-    return GridSearchCV(make_mnist_pipeline(random_state=0), GRID, cv=cv, n_jobs=-1)
-
-
-@pytest.fixture(scope="module")
-def local_result(data):
-    search = _search().set_params(n_jobs=1).fit(*data)
-    return search.best_params_, search.cv_results_["mean_test_score"]
+def local_result(local_search):
+    return local_search.best_params_, local_search.cv_results_["mean_test_score"]
 
 
 def _assert_like_local(best_params, scores, local_result):
@@ -72,18 +58,20 @@ def _scatter_spy(client):
     return sizes
 
 
-def test_grid_search_on_the_cluster_matches_local(client, data, local_result):
+def test_grid_search_on_the_cluster_matches_local(
+    client, make_search, search_data, local_result
+):
     sizes = _scatter_spy(client)
     try:
-        with joblib.parallel_config(backend="dask", scatter=list(data)):
-            search = _search().fit(*data)
+        with joblib.parallel_config(backend="dask", scatter=list(search_data)):
+            search = make_search(n_jobs=-1).fit(*search_data)
     finally:
         del client.scatter
     _assert_like_local(
         search.best_params_, search.cv_results_["mean_test_score"], local_result
     )
     # 12 fits, but the images went to the cluster once
-    X, y = data
+    X, y = search_data
     assert sizes.count(X.nbytes) == 1
 
     # each worker's TensorFlow kept to the worker's one thread
@@ -98,8 +86,8 @@ def test_grid_search_on_the_cluster_matches_local(client, data, local_result):
     assert set(client.run(pools).values()) == {(1, 1)}
 
 
-def test_models_fitted_on_workers_come_back_working(client, data):
-    X, y = data
+def test_models_fitted_on_workers_come_back_working(client, search_data):
+    X, y = search_data
     cv = StratifiedKFold(2)
     with joblib.parallel_config(backend="dask"):
         result = cross_validate(
@@ -142,14 +130,14 @@ def _kill_a_busy_worker(client):
     return victims[0]
 
 
-def test_a_worker_killed_mid_search(client, data, local_result):
+def test_a_worker_killed_mid_search(client, make_search, search_data, local_result):
     """Dask re-runs the fits of a dead worker, and recomputes the data it held."""
     killer = concurrent.futures.ThreadPoolExecutor(1)
     victim = killer.submit(_kill_a_busy_worker, client)
     with joblib.parallel_config(
-        backend="dask", client=fault_tolerant_client(client), scatter=list(data)
+        backend="dask", client=fault_tolerant_client(client), scatter=list(search_data)
     ):
-        search = _search().fit(*data)
+        search = make_search(n_jobs=-1).fit(*search_data)
     victim = victim.result()
     killer.shutdown()
     assert victim not in client.scheduler_info()["workers"]  # it really died
@@ -165,7 +153,7 @@ def test_fault_tolerant_client_wants_a_client():
 
 
 def test_a_worker_killed_mid_command_line_search(client, local_result):
-    # the same search as _search(), on the same 3,000 images
+    # the same search as make_search's, on the same 3,000 images
     args = ["--epochs", "1,3", "--hidden-layer-sizes", "16", "32,64", "--cv", "3"]
     args += ["--max-samples", "3000", "--random-state", "0", "--json"]
     proc = subprocess.Popen(

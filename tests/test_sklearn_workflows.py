@@ -130,7 +130,7 @@ def _pipeline():
 @pytest.fixture(scope="module")
 def grid_n_jobs_1(digits):
     X, y = _search_data(digits)
-    return GridSearchCV(_pipeline(), GRID, cv=3, n_jobs=1).fit(X, y)
+    return GridSearchCV(_pipeline(), GRID, cv=2, n_jobs=1).fit(X, y)
 
 
 def test_grid_search(grid_n_jobs_1):
@@ -139,13 +139,13 @@ def test_grid_search(grid_n_jobs_1):
         "mlp__epochs": 6,
         "mlp__hidden_layer_sizes": (32, 64),
     }
-    assert search.best_score_ > 0.85
+    assert search.best_score_ > 0.75  # 450 images a fold; 0.81 here
     assert search.best_estimator_.named_steps["mlp"].epochs == 6
 
 
 def test_grid_search_two_workers_matches_one(grid_n_jobs_1, digits):
     X, y = _search_data(digits)
-    search = GridSearchCV(_pipeline(), GRID, cv=3, n_jobs=2).fit(X, y)
+    search = GridSearchCV(_pipeline(), GRID, cv=2, n_jobs=2).fit(X, y)
     assert search.best_params_ == grid_n_jobs_1.best_params_
     np.testing.assert_allclose(
         search.cv_results_["mean_test_score"],
@@ -157,7 +157,7 @@ def test_grid_search_two_workers_matches_one(grid_n_jobs_1, digits):
 def test_randomized_search(digits):
     X, y = _search_data(digits)
     search = RandomizedSearchCV(
-        _pipeline(), GRID, n_iter=3, cv=3, n_jobs=2, random_state=0
+        _pipeline(), GRID, n_iter=3, cv=2, n_jobs=2, random_state=0
     ).fit(X, y)
     assert len(search.cv_results_["params"]) == 3
     assert search.best_score_ > 0.5
@@ -172,7 +172,7 @@ def test_halving_search_over_epochs(digits):
         min_resources=2,
         max_resources=8,
         factor=2,
-        cv=3,
+        cv=2,
         n_jobs=2,
         random_state=0,
     ).fit(X, y)
@@ -257,49 +257,36 @@ def test_fit_leaves_global_random_state_alone(digits_flat):
 
 LOAD_SCRIPT = """
 import pickle, sys, joblib, numpy as np, skmnist
-path, how, images, out = sys.argv[1:]
-if how == "skmnist":
-    model = skmnist.load(path)
-else:
-    model = joblib.load(path) if how == "joblib" else pickle.load(open(path, "rb"))
-np.save(out, model.predict_proba(np.load(images)))
+directory = sys.argv[1]
+images = np.load(f"{directory}/images.npy")
+for how, load in [
+    ("pickle", lambda path: pickle.loads(open(path, "rb").read())),
+    ("joblib", joblib.load),
+    ("skmnist", skmnist.load),
+]:
+    model = load(f"{directory}/model.{how}")
+    np.save(f"{directory}/{how}.npy", model.predict_proba(images))
 """
 
 
-@pytest.mark.parametrize("how", ["pickle", "joblib", "skmnist"])
 def test_fitted_pipeline_round_trip_in_a_fresh_process(
-    how, mnist_train, mnist_test, tmp_path
+    mnist_train, mnist_test, tmp_path
 ):
     X, y = mnist_train
     X_test = mnist_test[0][:500]
     pipe = make_mnist_pipeline(epochs=2, random_state=0).fit(X[:5000], y[:5000])
-    path = tmp_path / f"model.{how}"
-    if how == "joblib":
-        joblib.dump(pipe, path)
-    elif how == "skmnist":
-        skmnist.save(pipe, path)
-    else:
-        path.write_bytes(pickle.dumps(pipe))
+    (tmp_path / "model.pickle").write_bytes(pickle.dumps(pipe))
+    joblib.dump(pipe, tmp_path / "model.joblib")
+    skmnist.save(pipe, tmp_path / "model.skmnist")
     np.save(tmp_path / "images.npy", X_test)
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            LOAD_SCRIPT,
-            str(path),
-            how,
-            str(tmp_path / "images.npy"),
-            str(tmp_path / "out.npy"),
-        ],
-        check=True,
-    )
-    # the same probabilities, up to the float64 rounding of another process's BLAS
-    np.testing.assert_allclose(
-        np.load(tmp_path / "out.npy"),
-        pipe.predict_proba(X_test),
-        rtol=1e-12,
-        atol=1e-15,
-    )
+    subprocess.run([sys.executable, "-c", LOAD_SCRIPT, str(tmp_path)], check=True)
+    expected = pipe.predict_proba(X_test)
+    for how in ("pickle", "joblib", "skmnist"):
+        # the same probabilities, up to the float64 rounding of another
+        # process's BLAS
+        np.testing.assert_allclose(
+            np.load(tmp_path / f"{how}.npy"), expected, rtol=1e-12, atol=1e-15
+        )
 
 
 def test_clone_of_fitted_and_unfitted(digits_flat):

@@ -1,5 +1,8 @@
 """Searches on a Dask cluster that survive the death of a worker."""
 
+# Authors: The skmnist developers
+# SPDX-License-Identifier: BSD-3-Clause
+
 import uuid
 
 __all__ = ["fault_tolerant_client"]

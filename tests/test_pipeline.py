@@ -17,7 +17,7 @@ def test_steps_and_parameters():
 
 
 def test_grid_search_over_epochs_and_widths(local_search, mnist_test):
-    search = local_search  # mlp__epochs (1, 3) x mlp__hidden_layer_sizes
+    search = local_search  # epochs (1, 3) x widths ((16,), (32, 64)), 3 folds
     assert search.best_params_ == {
         "mlp__epochs": 3,
         "mlp__hidden_layer_sizes": (32, 64),

@@ -18,6 +18,7 @@ _PUBLIC = {
     "make_mnist_pipeline": "pipeline",
     "save": "persistence",
     "load": "persistence",
+    "read_model_file": "persistence",
     "fault_tolerant_client": "distributed",
 }
 

@@ -908,9 +908,8 @@ class KerasMLPClassifier(_LegacyTags, KerasClassifier, _TagsRoot):
 
     # Attributes rebuilt from the others rather than stored.
     _DERIVED_STATE = ("model_", "target_encoder_", "feature_encoder_")
-    _PRIVATE_STATE = ("_n_fit_samples",)
 
-    def _persistent_state(self):
+    def __skmnist_getstate__(self):
         """The fitted attributes and network weights a model file stores."""
         state = {
             key: value
@@ -922,7 +921,7 @@ class KerasMLPClassifier(_LegacyTags, KerasClassifier, _TagsRoot):
         state["_n_fit_samples"] = self._n_fit_samples
         return state, self.model_.get_weights()
 
-    def _restore(self, state, weights):
+    def __skmnist_setstate__(self, state, weights):
         """Become the fitted classifier :meth:`_persistent_state` described."""
         self._hidden_sizes = self._check_params()
         if not (self.random_state is None or isinstance(self.random_state, int)):

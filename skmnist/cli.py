@@ -320,12 +320,12 @@ def _import_keras():
 
 
 def _load_model(path):
-    from .persistence import _build_model, _read_model_file
+    from .persistence import read_model_file
 
     try:
-        meta, weights = _read_model_file(path)  # a bad file fails before Keras
+        model_file = read_model_file(path)  # a bad file fails before Keras
         _import_keras()
-        return _build_model(path, meta, weights)
+        return model_file.build()
     except (OSError, ValueError) as exc:
         raise _Failure(str(exc)) from None
 

@@ -4,11 +4,20 @@ A model file is a zip archive of exactly two members:
 
 - ``skmnist.json``: the format name and version, the skmnist version that
   wrote it, and for each step of the model its name, its class (one of
-  :data:`_CLASSES`), its parameters and its fitted attributes, as JSON;
+  :data:`_CLASS_NAMES`), its parameters and its fitted attributes, as JSON;
 - ``weights.npz``: the network's weights as plain NumPy arrays.
 
-Loading parses the JSON, looks the classes up in a fixed table, rebuilds the
-network from the saved parameters and sets the saved weights into it. Nothing
+An estimator takes part through one pair of methods:
+``__skmnist_getstate__()`` returns its fitted state as a dict of plain
+values and its arrays as a list (the network's weights; empty for a
+transformer), and ``__skmnist_setstate__(state, arrays)`` makes an
+unfitted estimator, its parameters already set, the fitted one they
+describe, or raises ``ValueError``.
+
+Loading happens in two phases. :func:`read_model_file` parses the JSON and
+the arrays and checks them without importing Keras; :meth:`ModelFile.build`
+looks the classes up in a fixed table, sets the saved parameters and hands
+each estimator its fitted state. :func:`load` does both. Nothing
 is unpickled (``allow_pickle=False``) and no Keras configuration is
 deserialized, so a crafted file can at worst fail to load. This is stricter
 than a ``.keras`` file in Keras' safe mode, whose protection some Keras
@@ -33,7 +42,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import __version__
 
-__all__ = ["save", "load"]
+__all__ = ["ModelFile", "ModelFileError", "load", "read_model_file", "save"]
 
 _FORMAT = "skmnist-model"
 _FORMAT_VERSION = 1
@@ -47,8 +56,13 @@ class ModelFileError(ValueError):
     """A file that is not a model file this version of skmnist can load."""
 
 
+# The classes a model file may name (nothing else is ever instantiated), and
+# the private attributes each may store besides its fitted ones.
+_CLASS_NAMES = {"ImageFlattener": (), "KerasMLPClassifier": ("_n_fit_samples",)}
+
+
 def _classes():
-    """The classes a model file may name; nothing else is ever instantiated."""
+    """The classes of :data:`_CLASS_NAMES` (importing Keras)."""
     from .classifier import KerasMLPClassifier
     from .preprocessing import ImageFlattener
 
@@ -124,10 +138,10 @@ def _check_params(cls_name, params):
             )
 
 
-def _check_state(cls_name, state, private=()):
+def _check_state(cls_name, state):
     for name in state:
-        public = name.endswith("_") and name[:1].isalpha() and name.isidentifier()
-        if not (public or name in private):
+        fitted = name.endswith("_") and name[:1].isalpha() and name.isidentifier()
+        if not (fitted or name in _CLASS_NAMES[cls_name]):
             raise ValueError(f"{cls_name} has no fitted attribute {name!r}")
 
 
@@ -208,16 +222,13 @@ def save(estimator, path):
     array([5, 0, 4])
     """
     steps = _steps(estimator)
-    meta_steps, weights = [], None
+    meta_steps = []
     for name, step in steps:
         check_is_fitted(step)
         where = f"{type(step).__name__}.{{}}"
         params = step.get_params(deep=False)
         _check_params(type(step).__name__, params)
-        if hasattr(step, "_persistent_state"):
-            state, weights = step._persistent_state()
-        else:
-            state = {k: v for k, v in vars(step).items() if k.endswith("_")}
+        state, weights = step.__skmnist_getstate__()  # the last step's are kept
         meta_steps.append(
             {
                 "name": name,
@@ -255,8 +266,96 @@ def save(estimator, path):
 # -- load ----------------------------------------------------------------------
 
 
+class ModelFile:
+    """A model file, read and checked, whose estimator is not built yet.
+
+    :func:`read_model_file` makes it without importing Keras, so a file that
+    is not a model file fails in a fraction of a second; :meth:`build` then
+    makes the estimator. :func:`load` does both.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file read.
+    steps : list of dict
+        For each step, in order: ``name`` (None for a lone estimator),
+        ``class`` (the class name), ``params`` and ``state`` (its parameters
+        and fitted attributes, decoded).
+    pipeline : bool
+        Whether the file holds a :class:`~sklearn.pipeline.Pipeline`.
+    weights : list of ndarray
+        The network's weights, in the order of ``keras.Model.get_weights``.
+    """
+
+    def __init__(self, path, steps, pipeline, weights):
+        self.path = path
+        self.steps = steps
+        self.pipeline = pipeline
+        self.weights = weights
+
+    def __repr__(self):
+        classes = ", ".join(step["class"] for step in self.steps)
+        return f"ModelFile({str(self.path)!r}, steps=[{classes}])"
+
+    def build(self):
+        """Make the estimator the file describes.
+
+        Returns
+        -------
+        estimator : KerasMLPClassifier or Pipeline
+            The fitted model, predicting exactly as the one saved.
+
+        Raises
+        ------
+        ValueError
+            If the parameters, fitted attributes and weights do not describe
+            a model this version can build; the message names the file.
+        """
+        classes = _classes()
+        built = []
+        with _naming(self.path):
+            for i, entry in enumerate(self.steps):
+                step = classes[entry["class"]]().set_params(**entry["params"])
+                last = i == len(self.steps) - 1
+                step.__skmnist_setstate__(entry["state"], self.weights if last else [])
+                built.append((entry["name"], step))
+        return Pipeline(built) if self.pipeline else built[0][1]
+
+
+def read_model_file(path):
+    """Read and check a model file written by :func:`save`, without Keras.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`skmnist.save`.
+
+    Returns
+    -------
+    model_file : ModelFile
+        What the file holds; ``model_file.build()`` makes the estimator.
+
+    Raises
+    ------
+    FileNotFoundError
+        If `path` does not exist.
+    ValueError
+        If `path` is not a model file this version can load. The message
+        names the file and says what is wrong with it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No model file at {path}.")
+    with _naming(path):
+        meta, weights = _read(path)
+        steps = _check_steps(meta)
+        if not meta.get("pipeline") and len(steps) != 1:
+            raise ValueError("it holds several steps but no pipeline")
+        return ModelFile(path, steps, bool(meta.get("pipeline")), weights)
+
+
 def _read(path):
-    """The metadata and the weights of a model file, checked for shape only."""
+    """The metadata and the weights of a model file, checked for form only."""
     try:
         with zipfile.ZipFile(path) as archive:
             members = sorted(archive.namelist())
@@ -292,39 +391,31 @@ def _read(path):
     return meta, weights
 
 
-def _build(meta, weights):
-    classes = _classes()
+def _check_steps(meta):
+    """The steps of the metadata, decoded, with known class names only."""
     steps = meta.get("steps")
     if not isinstance(steps, list) or not steps:
         raise ValueError("it lists no steps")
-    built = []
+    checked = []
     for entry in steps:
         if not isinstance(entry, dict):
             raise ValueError(f"a step is {entry!r}, not a JSON object")
-        cls = classes.get(entry.get("class"))
-        if cls is None:
+        name = entry.get("class")
+        if name not in _CLASS_NAMES:
             raise ValueError(
-                f"it names the class {entry.get('class')!r}; model files hold "
-                f"only {sorted(classes)}"
+                f"it names the class {name!r}; model files hold only "
+                f"{sorted(_CLASS_NAMES)}"
             )
         params, state = (
             {key: _decode(value) for key, value in entry[part].items()}
             for part in ("params", "state")
         )
-        _check_params(cls.__name__, params)
-        step = cls().set_params(**params)
-        if hasattr(step, "_restore"):
-            _check_state(cls.__name__, state, private=step._PRIVATE_STATE)
-            step._restore(state, weights)
-        else:
-            _check_state(cls.__name__, state)
-            vars(step).update(state)
-        built.append((entry.get("name"), step))
-    if meta.get("pipeline"):
-        return Pipeline(built)
-    if len(built) != 1:
-        raise ValueError("it holds several steps but no pipeline")
-    return built[0][1]
+        _check_params(name, params)
+        _check_state(name, state)
+        checked.append(
+            {"name": entry.get("name"), "class": name, "params": params, "state": state}
+        )
+    return checked
 
 
 def load(path):
@@ -352,24 +443,9 @@ def load(path):
     See Also
     --------
     save : Write a model file.
+    read_model_file : Read and check a file without building the model.
     """
-    meta, weights = _read_model_file(path)
-    return _build_model(path, meta, weights)
-
-
-def _read_model_file(path):
-    """What :func:`load` reads, checked for form: no Keras needed yet."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"No model file at {path}.")
-    with _naming(path):
-        return _read(path)
-
-
-def _build_model(path, meta, weights):
-    """The estimator that :func:`_read_model_file` read from ``path``."""
-    with _naming(path):
-        return _build(meta, weights)
+    return read_model_file(path).build()
 
 
 @contextlib.contextmanager

@@ -218,6 +218,16 @@ class ImageFlattener(TransformerMixin, BaseEstimator):
             [f"pixel{i}" for i in range(self.n_features_in_)], dtype=object
         )
 
+    def __skmnist_getstate__(self):
+        """The fitted attributes, for :func:`skmnist.save`; no arrays."""
+        check_is_fitted(self)
+        state = {k: v for k, v in vars(self).items() if k.endswith("_")}
+        return state, []
+
+    def __skmnist_setstate__(self, state, arrays):
+        """Become the fitted transformer ``state`` describes (:func:`skmnist.load`)."""
+        vars(self).update(state)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = True

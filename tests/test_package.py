@@ -40,6 +40,7 @@ def test_public_names():
             "KerasMLPClassifier",
             "load",
             "make_mnist_pipeline",
+            "read_model_file",
             "save",
         ]
     )

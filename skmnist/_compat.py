@@ -1,8 +1,20 @@
-"""Shims for older versions of the libraries skmnist supports."""
+"""What skmnist changes in, or borrows from, scikeras' and scikit-learn's internals.
+
+Each piece names the versions it works around and when it can go. The
+classifier also calls two scikeras internals as they are:
+``_initialize_callbacks`` (which fills ``_fit_callbacks`` and
+``_predict_callbacks`` from the ``callbacks`` parameters) and scikeras'
+``_get_param_names``, which makes routed parameters such as
+``fit__validation_batch_size`` part of ``get_params``. scikeras 0.13 is the
+only release line supported (``scikeras>=0.13,<0.14``).
+"""
 
 # Authors: The skmnist developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import difflib
+
+from sklearn.base import BaseEstimator
 from sklearn.utils import Tags, TargetTags
 
 # scikit-learn's parameter validation is private API, but it is what gives
@@ -15,8 +27,76 @@ from sklearn.utils._param_validation import (  # noqa: F401
     StrOptions,
 )
 
+# Likewise private, and unchanged from 1.6 to 1.9: the sample_weight check of
+# every scikit-learn estimator. TODO: revisit with the upper bound.
+from sklearn.utils.validation import _check_sample_weight
 
-class _TagsRoot:
+# The prefixes scikeras routes to Keras: fit__batch_size goes to Model.fit,
+# optimizer__amsgrad to the optimizer, and so on.
+ROUTING_PREFIXES = ("fit", "predict", "compile", "optimizer", "callbacks")
+
+
+def routed(params, destination):
+    """The parameters ``destination__name`` of ``params``, as ``{name: value}``."""
+    prefix = destination + "__"
+    return {
+        key[len(prefix) :]: value
+        for key, value in params.items()
+        if key.startswith(prefix) and "__" not in key[len(prefix) :]
+    }
+
+
+def check_param_name(cls, name):
+    """Raise TypeError unless ``name`` is a parameter of ``cls`` or a routed one.
+
+    scikeras 0.13 keeps any keyword its constructor is given, so a misspelt
+    ``epoch=5`` was kept and ignored; only its routed names (``fit__*`` ...)
+    are meant to be open-ended.
+    """
+    names = BaseEstimator._get_param_names.__func__(cls)
+    prefix, routed = name.split("__", 1)[0], "__" in name
+    if name in names or (routed and prefix in ROUTING_PREFIXES):
+        return
+    close = difflib.get_close_matches(prefix, names, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close and not routed else ""
+    raise TypeError(
+        f"{cls.__name__} got an unknown parameter {name!r}.{hint} Its parameters "
+        f"are {sorted(names)}; parameters passed on to Keras start with one of "
+        f"{[p + '__' for p in ROUTING_PREFIXES]}."
+    )
+
+
+def validate_sample_weight(X, y, sample_weight):
+    """Check ``sample_weight`` and drop the samples of weight 0, as scikeras does.
+
+    scikeras 0.13's ``_validate_sample_weight`` does the same, but converts
+    with Keras' float type; this keeps scikit-learn's checks and messages.
+    """
+    sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+    if not sample_weight.any():
+        raise ValueError(
+            "sample_weight is 0 for every sample: there is nothing to train on or "
+            "score. Give some samples a positive weight."
+        )
+    keep = sample_weight != 0
+    if keep.all():
+        return X, y, sample_weight
+    return X[keep], y[keep], sample_weight[keep]
+
+
+class ScikerasFixes:
+    """Overrides of scikeras 0.13's ``BaseWrapper`` methods.
+
+    TODO: review at each scikeras release line (the upper bound).
+    """
+
+    # scikeras prints every parameter on its own line, defaults included;
+    # scikit-learn's repr prints only the changed ones, and the HTML display
+    # of pipelines relies on it.
+    __repr__ = BaseEstimator.__repr__
+
+
+class TagsRoot:
     """The end of the ``__sklearn_tags__`` chain behind scikeras' classes.
 
     scikeras' ``KerasClassifier`` lists ``ClassifierMixin`` after
@@ -33,7 +113,7 @@ class _TagsRoot:
         return Tags(estimator_type=None, target_tags=TargetTags(required=False))
 
 
-class _LegacyTags:
+class LegacyTags:
     """Tags for scikit-learn 1.6, which merges each class's ``_more_tags``.
 
     scikeras' ``_more_tags`` declares multi-output and multilabel support this

@@ -35,18 +35,25 @@ import keras
 import numpy as np
 from scipy.special import expit, softmax
 
+_threads_limited = False
+
 
 def limit_threads():
-    """Bound TensorFlow's thread pools by the process's thread budget.
+    """Bound TensorFlow's thread pools by the process's thread budget, once.
 
     TensorFlow ignores threadpoolctl, so a joblib search with ``n_jobs=2`` on
     two cores would run two processes with two-thread pools each. The budget
     is ``SKMNIST_NUM_THREADS`` if set; else, in a Dask worker, the worker's
     thread count; else ``OMP_NUM_THREADS``, which joblib's worker processes
     carry (cores divided by workers). TensorFlow accepts the setting only
-    before it runs its first operation, so it is applied when
-    :mod:`skmnist.classifier` is imported, and skipped when that is too late.
+    before it runs its first operation: the estimators call this before they
+    build a network, the console script before it starts Keras, and a call
+    that comes too late changes nothing.
     """
+    global _threads_limited
+    if _threads_limited:
+        return
+    _threads_limited = True
     budget = os.environ.get("SKMNIST_NUM_THREADS") or _dask_worker_threads()
     budget = budget or os.environ.get("OMP_NUM_THREADS")
     if not budget or keras.backend.backend() != "tensorflow":
@@ -191,8 +198,8 @@ class _TensorFlowEpochs:
 
     @staticmethod
     def can_run(model):
-        # XLA's random numbers on the CPU are slow: with dropout, an epoch took
-        # 14 s instead of 4 s by Model.fit (512-256 units).
+        # XLA's random numbers on the CPU are slow: with dropout, Model.fit
+        # trains faster than the compiled epoch.
         return not any(
             isinstance(layer, keras.layers.Dropout) for layer in model.layers
         )

@@ -1,42 +1,114 @@
-"""scikit-learn's MLPClassifier training rules, as a Keras callback.
+"""The training run: scikit-learn's MLPClassifier rules around a Keras model.
 
-Keras' ``EarlyStopping`` counts patience differently from ``MLPClassifier``
-and restores the best weights only when it stops early; ``MLPClassifier``
-also stops on a training loss that no longer improves, and divides the
-learning rate of its ``"adaptive"`` schedule instead of stopping. This
-callback keeps ``MLPClassifier``'s rules and its records (``n_iter_``,
-``loss_curve_``, ``validation_scores_`` ...) on the estimator.
+:func:`run` trains a compiled model for some epochs, on skmnist's compiled
+epochs (:mod:`skmnist._fast`) when they pay, else through ``Model.fit``. A
+:class:`Record` holds what MLPClassifier records across calls (``n_iter_``,
+``loss_curve_``, ``validation_scores_`` ...); the estimator hands it in and
+reads it back, and :class:`Monitor`, a Keras callback, keeps it and applies
+MLPClassifier's rules at the end of each epoch. Keras' ``EarlyStopping``
+counts patience differently, restores the best weights only when it stops
+early and has no learning-rate schedule; MLPClassifier's rules are kept.
 """
 
 # Authors: The skmnist developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from collections import defaultdict
+from dataclasses import dataclass, field, fields
+
 import keras
+import numpy as np
+from sklearn.model_selection import train_test_split
 
-# MLPClassifier's "adaptive" schedule gives up below this learning rate.
-_MIN_ADAPTIVE_LR = 1e-6
+from . import _fast
 
 
-class MLPMonitor(keras.callbacks.Callback):
-    """Record each epoch on ``estimator``; stop, restore and anneal as sklearn does.
+@dataclass
+class Record:
+    """What the training of one network has recorded so far.
+
+    Each field is the estimator's fitted attribute of the same name plus a
+    trailing underscore, except ``no_improvement_count``, which is private.
+    """
+
+    n_iter: int = 0
+    t: int = 0
+    loss: float = None
+    loss_curve: list = field(default_factory=list)
+    best_loss: float = np.inf
+    validation_scores: list = field(default_factory=list)
+    best_validation_score: float = -np.inf
+    no_improvement_count: int = 0
+    history: dict = field(default_factory=lambda: defaultdict(list))
+
+    def attributes(self):
+        """The fitted attributes, ``{"n_iter_": ..., ...}``."""
+        return {
+            f.name + "_": getattr(self, f.name)
+            for f in fields(self)
+            if f.name != "no_improvement_count"
+        }
+
+    @classmethod
+    def of(cls, estimator):
+        """The record an estimator's fitted attributes hold."""
+        record = cls(
+            **{
+                f.name: getattr(estimator, f.name + "_")
+                for f in fields(cls)
+                if f.name != "no_improvement_count"
+            }
+        )
+        record.no_improvement_count = getattr(estimator, "_no_improvement_count", 0)
+        record.history = defaultdict(list, record.history)
+        return record
+
+    def start(self, early_stopping):
+        """Prepare the records for a call that judges by validation or by loss."""
+        if early_stopping:
+            self.best_loss = None
+            if self.validation_scores is None:
+                self.validation_scores, self.best_validation_score = [], -np.inf
+        else:
+            self.validation_scores = self.best_validation_score = None
+            if self.best_loss is None:
+                self.best_loss = np.inf
+
+
+@dataclass
+class Rules:
+    """When training stops: MLPClassifier's `tol` and `n_iter_no_change`.
+
+    With ``early_stopping`` progress is the validation accuracy, and the
+    weights of its best epoch are restored at the end; else it is the
+    training loss. ``schedule`` (an :class:`skmnist._optimizer.Schedule`)
+    may lower the learning rate instead of stopping.
+    """
+
+    tol: float
+    n_iter_no_change: int
+    early_stopping: bool
+    schedule: object
+
+
+class Monitor(keras.callbacks.Callback):
+    """Keep a :class:`Record` of each epoch and apply the :class:`Rules`.
 
     Parameters
     ----------
-    estimator : KerasMLPClassifier
-        Receives the records; its parameters give the rules.
+    record : Record
+        Updated at the end of each epoch.
+    rules : Rules
+        When to stop, and the learning-rate schedule.
     n_samples : int
-        Training samples per epoch (``t_`` grows by this much each epoch).
-    early_stopping : bool
-        Judge progress by the validation accuracy (``val_accuracy`` in the
-        logs) and restore the best weights at the end, rather than by the
-        training loss.
+        Training samples per epoch (``t`` grows by this much each epoch).
     """
 
-    def __init__(self, estimator, n_samples, early_stopping):
+    def __init__(self, record, rules, n_samples):
         super().__init__()
-        self.estimator = estimator
+        self.record = record
+        self.rules = rules
         self.n_samples = n_samples
-        self.early_stopping = early_stopping
         self.best_weights = None
 
     def _learning_rate(self, value=None):
@@ -46,36 +118,131 @@ class MLPMonitor(keras.callbacks.Callback):
         variable.assign(value)
 
     def on_epoch_begin(self, epoch, logs=None):
-        est = self.estimator
-        if est._schedule == "invscaling":
-            self._learning_rate(est.learning_rate_init / (est.t_ + 1) ** est.power_t)
+        rate = self.rules.schedule.rate_at(self.record.t)
+        if rate is not None:
+            self._learning_rate(rate)
 
     def on_epoch_end(self, epoch, logs=None):
-        est = self.estimator
+        record, rules = self.record, self.rules
         logs = logs or {}
-        est.n_iter_ += 1
-        est.t_ += self.n_samples
-        est.loss_ = float(logs["loss"])
-        est.loss_curve_.append(est.loss_)
-        if self.early_stopping:
+        record.n_iter += 1
+        record.t += self.n_samples
+        record.loss = float(logs["loss"])
+        record.loss_curve.append(record.loss)
+        if rules.early_stopping:
             score = float(logs["val_accuracy"])
-            est.validation_scores_.append(score)
-            stalled = score < est.best_validation_score_ + est.tol
-            if score > est.best_validation_score_:
-                est.best_validation_score_ = score
+            record.validation_scores.append(score)
+            stalled = score < record.best_validation_score + rules.tol
+            if score > record.best_validation_score:
+                record.best_validation_score = score
                 self.best_weights = self.model.get_weights()
         else:
-            stalled = est.loss_ > est.best_loss_ - est.tol
-            est.best_loss_ = min(est.best_loss_, est.loss_)
-        est._no_improvement_count = est._no_improvement_count + 1 if stalled else 0
-        if est._no_improvement_count > est.n_iter_no_change:
-            rate = self._learning_rate()
-            if est._schedule == "adaptive" and rate > _MIN_ADAPTIVE_LR:
-                self._learning_rate(rate / 5)
-                est._no_improvement_count = 0
-            else:
+            stalled = record.loss > record.best_loss - rules.tol
+            record.best_loss = min(record.best_loss, record.loss)
+        record.no_improvement_count = record.no_improvement_count + 1 if stalled else 0
+        if record.no_improvement_count > rules.n_iter_no_change:
+            rate = rules.schedule.on_stall(self._learning_rate())
+            if rate is None:
                 self.model.stop_training = True
+            else:
+                self._learning_rate(rate)
+                record.no_improvement_count = 0
 
     def on_train_end(self, logs=None):
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
+
+
+def hold_out(X, y, sample_weight, fraction, random_state):
+    """Split off a stratified validation set: ``X, y, sample_weight, (X_val, y_val)``."""
+    arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
+    parts = train_test_split(
+        *arrays, test_size=fraction, random_state=random_state, stratify=y
+    )
+    train, held_out = parts[0::2], parts[1::2]
+    if sample_weight is None:
+        return train[0], train[1], None, tuple(held_out)
+    return train[0], train[1], train[2], tuple(held_out[:2])
+
+
+def shuffle_seed(random_state, epoch):
+    """The seed of the shuffling from ``epoch`` on: distinct for each continued fit."""
+    if random_state is None:
+        return None
+    entropy = [int(random_state) % 2**32, epoch]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0] >> 1)
+
+
+def run(
+    model,
+    X,
+    y,
+    sample_weight,
+    *,
+    record,
+    rules,
+    epochs,
+    batch_size,
+    shuffle,
+    random_state,
+    callbacks,
+    fit_args,
+):
+    """Train ``model`` for up to ``epochs`` more epochs, updating ``record``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A compiled model.
+    X, y, sample_weight : ndarray
+        float32 rows, int32 class codes, and float weights or None.
+    record : Record
+        The training so far; updated epoch by epoch.
+    rules : Rules
+        When to stop.
+    epochs, batch_size : int
+        At most this many epochs, of batches of this size.
+    shuffle : bool
+        Whether to draw a new order of the samples each epoch.
+    random_state : int or None
+        Seeds the order (and the hold-out split of ``validation_fraction``).
+    callbacks : list of keras.callbacks.Callback
+        The user's callbacks.
+    fit_args : dict
+        Further ``Model.fit`` arguments (``verbose``, ``validation_data`` ...).
+
+    Returns
+    -------
+    loop : {"compiled", "keras"}
+        Which training loop ran: skmnist's compiled epochs, or ``Model.fit``.
+    """
+    record.start(rules.early_stopping)
+    callbacks = [Monitor(record, rules, len(X)), *callbacks]
+    seed = shuffle_seed(random_state, record.n_iter)
+    epochs_range = {"epochs": record.n_iter + epochs, "initial_epoch": record.n_iter}
+    history, loop = None, "compiled"
+    if set(fit_args) <= {"verbose", "validation_data"}:
+        history = _fast.train(
+            model,
+            X,
+            y,
+            sample_weight,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            callbacks=callbacks,
+            validation_data=fit_args.get("validation_data"),
+            verbose=fit_args.get("verbose", 0),
+            **epochs_range,
+        )
+    if history is None:  # a short fit, or arguments only Model.fit takes
+        loop = "keras"
+        data = _fast.training_data(
+            X, y, sample_weight, batch_size=batch_size, shuffle=shuffle, seed=seed
+        )
+        history = model.fit(
+            data, callbacks=callbacks, shuffle=False, **epochs_range, **fit_args
+        ).history
+    for key, values in history.items():
+        record.history[key] += [float(v) for v in values]
+    return loop

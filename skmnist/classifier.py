@@ -1,10 +1,13 @@
 """A multi-layer perceptron classifier trained by Keras, as a scikeras wrapper.
 
-:class:`KerasMLPClassifier` subclasses scikeras' ``KerasClassifier``. It builds
-its network from the data it is fitted on (input width, number of classes) and
-fixes what stock scikeras gets wrong on current scikit-learn: the classifier
-tags, label handling, input validation at predict time and the handling of
-``class_weight`` and ``sample_weight``.
+:class:`KerasMLPClassifier` subclasses scikeras' ``KerasClassifier``. This
+module is its public face: parameters, ``fit``, ``partial_fit``, the
+predictions and the tags. The parts behind it each have a module: the
+network (:mod:`skmnist._network`), the optimizer and its schedule
+(:mod:`skmnist._optimizer`), class labels (:mod:`skmnist._targets`), the
+training run (:mod:`skmnist._training`), the compiled epochs and the NumPy
+forward pass (:mod:`skmnist._fast`), and what works around scikeras and
+scikit-learn (:mod:`skmnist._compat`).
 
 Importing this module imports Keras (and its backend); :mod:`skmnist` imports
 it only when :class:`KerasMLPClassifier` is first used.
@@ -13,121 +16,28 @@ it only when :class:`KerasMLPClassifier` is first used.
 # Authors: The skmnist developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-from collections import defaultdict
 from numbers import Integral, Real
 
 import keras
 import numpy as np
 from scikeras.wrappers import KerasClassifier
-from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import train_test_split
+from sklearn.metrics import accuracy_score
 from sklearn.utils import ClassifierTags
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.multiclass import type_of_target, unique_labels
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _fast, _training
-from ._compat import Interval, InvalidParameterError, StrOptions, _LegacyTags, _TagsRoot
+from . import _compat, _fast, _network, _optimizer, _targets, _training
+from ._compat import Interval, InvalidParameterError, StrOptions
 
 __all__ = ["KerasMLPClassifier"]
 
-# sklearn's MLPClassifier activation names, and the Keras name of each.
-_ACTIVATIONS = {
-    "identity": "linear",
-    "logistic": "sigmoid",
-    "tanh": "tanh",
-    "relu": "relu",
-}
-# Prefixes scikeras routes to Keras: fit__batch_size goes to Model.fit, etc.
-_ROUTING_PREFIXES = ("fit", "predict", "compile", "optimizer", "callbacks")
 _LOSS = "sparse_categorical_crossentropy"
 
-# Before TensorFlow runs its first operation in this process: afterwards its
-# thread pools can no longer be sized.
-_fast.limit_threads()
 
-
-def _routed(params, destination):
-    """The parameters ``destination__name`` of ``params``, as ``{name: value}``."""
-    prefix = destination + "__"
-    return {
-        key[len(prefix) :]: value
-        for key, value in params.items()
-        if key.startswith(prefix) and "__" not in key[len(prefix) :]
-    }
-
-
-class _LabelEncoder(BaseEstimator):
-    """Map class labels to the integers 0..n_classes-1 and back.
-
-    The scikeras target encoder protocol: ``fit``, ``transform``,
-    ``inverse_transform(y, return_proba=False)`` and ``get_metadata``.
-    """
-
-    def __init__(self, classes=None):
-        self.classes = classes
-
-    def fit(self, y):
-        classes = unique_labels(y if self.classes is None else self.classes)
-        if len(classes) < 2:
-            raise ValueError(
-                "KerasMLPClassifier needs samples of at least 2 classes, but the "
-                f"data contains only one class: {classes[0]}."
-            )
-        self.classes_ = classes
-        return self
-
-    def transform(self, y):
-        y = np.asarray(y)
-        codes = np.searchsorted(self.classes_, y)
-        codes = np.clip(codes, 0, len(self.classes_) - 1)
-        unseen = self.classes_[codes] != y
-        if np.any(unseen):
-            labels = np.unique(y[unseen])[:5].tolist()
-            raise ValueError(
-                f"y contains labels {labels} that are not among the classes "
-                f"{self.classes_.tolist()}; pass every class to the first "
-                "partial_fit call through `classes`."
-            )
-        return codes.astype(np.int32)
-
-    def inverse_transform(self, y, return_proba=False):
-        if return_proba:
-            return y
-        return self.classes_[np.argmax(y, axis=1)]
-
-    def get_metadata(self):
-        return {
-            "classes_": self.classes_,
-            "n_classes_": len(self.classes_),
-            "n_outputs_": len(self.classes_),
-            "n_outputs_expected_": 1,
-        }
-
-
-@keras.saving.register_keras_serializable(package="skmnist")
-class _GlorotUniform(keras.initializers.Initializer):
-    """Glorot-uniform weights drawn by NumPy from a seed.
-
-    Keras' own initializers run the backend's random ops, which JAX first has
-    to compile (about a second in a fresh process); NumPy draws at once, and
-    the same seed gives the same initial weights on every backend.
-    """
-
-    def __init__(self, seed=None):
-        self.seed = seed
-
-    def __call__(self, shape, dtype=None):
-        limit = np.sqrt(6 / (shape[0] + shape[-1]))
-        values = np.random.default_rng(self.seed).uniform(-limit, limit, shape)
-        return keras.ops.convert_to_tensor(values, dtype=dtype or "float32")
-
-    def get_config(self):
-        return {"seed": self.seed}
-
-
-class KerasMLPClassifier(_LegacyTags, KerasClassifier, _TagsRoot):
+class KerasMLPClassifier(
+    _compat.ScikerasFixes, _compat.LegacyTags, KerasClassifier, _compat.TagsRoot
+):
     """Multi-layer perceptron classifier trained by Keras.
 
     A dense network, ``Dense(width, activation)`` for each entry of
@@ -438,11 +348,9 @@ class KerasMLPClassifier(_LegacyTags, KerasClassifier, _TagsRoot):
         self.optimizer = optimizer
         self.callbacks = callbacks
         for name, value in kwargs.items():
-            setattr(self, name, value)
+            setattr(self, name, value)  # checked in fit, with the others
 
-    __repr__ = BaseEstimator.__repr__
-
-    # -- parameter checks ---------------------------------------------------
+    # -- parameters -----------------------------------------------------------
 
     def _check_params(self):
         """Validate the hyperparameters; return the hidden sizes as a tuple.
@@ -461,113 +369,20 @@ class KerasMLPClassifier(_LegacyTags, KerasClassifier, _TagsRoot):
                 f"The 'hidden_layer_sizes' parameter of {name} must be a sequence of "
                 f"ints >= 1. Got {self.hidden_layer_sizes!r} instead."
             )
-        activation = self.activation
-        if activation not in _ACTIVATIONS and not self._is_keras_activation(activation):
+        if not _network.is_activation(self.activation):
             raise InvalidParameterError(
                 f"The 'activation' parameter of {name} must be one of "
-                f"{sorted(_ACTIVATIONS)} or the name of a Keras activation. Got "
-                f"{activation!r} instead."
+                f"{sorted(_network.ACTIVATIONS)} or the name of a Keras activation. "
+                f"Got {self.activation!r} instead."
             )
-        unknown = sorted(
-            key
-            for key in self.get_params(deep=False)
-            if "__" in key and key.split("__", 1)[0] not in _ROUTING_PREFIXES
-        )
-        if unknown:
-            raise TypeError(
-                f"{name} got unknown parameter(s) {unknown}. Parameters routed to "
-                f"Keras start with one of {[p + '__' for p in _ROUTING_PREFIXES]}; "
-                f"the others are {sorted(self._get_param_names_from_init())}."
-            )
-        return sizes
-
-    @staticmethod
-    def _is_keras_activation(name):
-        try:
-            keras.activations.get(name)
-        except (ValueError, TypeError):
-            return False
-        return True
-
-    @classmethod
-    def _get_param_names_from_init(cls):
-        return BaseEstimator._get_param_names.__func__(cls)
+        for key in self.get_params(deep=False):
+            _compat.check_param_name(type(self), key)
+        return tuple(int(s) for s in sizes)
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
             return min(200, n_samples)
         return self.batch_size
-
-    @property
-    def _schedule(self):
-        """The learning-rate schedule in force: only the SGD solver has one."""
-        if self.solver == "sgd" and self.optimizer is None:
-            return self.learning_rate
-        return "constant"
-
-    # -- data validation (replaces scikeras' checks) -------------------------
-
-    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
-        if reset and y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is "
-                "None: fit needs one class label per sample."
-            )
-        if y is not None:
-            y, target_type = self._validate_target(y)
-            if reset:
-                self.target_type_ = target_type
-        # Only score passes X=None, to check its y alone.
-        if X is not None or y is None or reset:
-            X = validate_data(self, X, reset=reset, dtype="numeric")
-            if reset:
-                self._n_fit_samples = len(X)
-            X = np.asarray(X, dtype=np.float32, order="C")
-            if y is not None and len(X) != len(y):
-                raise ValueError(
-                    f"X and y have different numbers of samples: {len(X)} and {len(y)}."
-                )
-        return X, y
-
-    def _validate_target(self, y):
-        target_type = type_of_target(y, input_name="y")
-        if target_type == "multilabel-indicator" and np.all(
-            np.asarray(y).sum(axis=1) == 1
-        ):
-            raise ValueError(
-                "KerasMLPClassifier takes one label per sample; y looks one-hot "
-                "encoded. Pass the labels instead, for example y.argmax(axis=1)."
-            )
-        if target_type == "unknown":
-            raise ValueError(
-                "Unknown label type: KerasMLPClassifier needs one class label per "
-                "sample (ints, strings or bools in a 1-D y); got values of type "
-                f"{np.asarray(y).dtype} that are not labels."
-            )
-        if target_type not in ("binary", "multiclass"):
-            raise ValueError(
-                "KerasMLPClassifier supports binary and multiclass targets (one "
-                f"class label per sample); got a {target_type!r} target. For "
-                "multilabel targets wrap it in sklearn.multioutput.MultiOutputClassifier; "
-                "for continuous targets use a regressor."
-            )
-        return column_or_1d(y, warn=True), target_type
-
-    @property
-    def target_encoder(self):
-        """The unfitted label encoder (scikeras hook); fitted as ``target_encoder_``."""
-        return _LabelEncoder(classes=self.classes_)
-
-    def _initialize(self, X, y=None):
-        """Validate the data and build a new network for it (scikeras hook)."""
-        self._random_state = self._seed()
-        X, y = self._validate_data(X, y, reset=True)
-        self.target_encoder_ = self.target_encoder.fit(y)
-        vars(self).update(self.target_encoder_.get_metadata())
-        self.feature_encoder_ = self.feature_encoder.fit(X)
-        self.model_ = self._build_keras_model()
-        self._initialize_callbacks()
-        return X, y
 
     def _seed(self):
         """`random_state` as an int seed; a RandomState is read, not advanced."""
@@ -577,109 +392,99 @@ class KerasMLPClassifier(_LegacyTags, KerasClassifier, _TagsRoot):
             return int(rng.randint(np.iinfo(np.int32).max))
         return self.random_state
 
+    # -- data -------------------------------------------------------------------
+
+    def _check_X(self, X, reset=False):
+        """``X`` as C-ordered float32 rows, checked against what fit saw."""
+        X = validate_data(self, X, reset=reset, dtype="numeric")
+        return np.asarray(X, dtype=np.float32, order="C")
+
+    def _check_X_y(self, X, y, reset):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is "
+                "None: fit needs one class label per sample."
+            )
+        y, target_type = _targets.check_target(y, type(self).__name__)
+        X = self._check_X(X, reset=reset)
+        if len(X) != len(y):
+            raise ValueError(
+                f"X and y have different numbers of samples: {len(X)} and {len(y)}."
+            )
+        if reset:
+            self.target_type_ = target_type
+            self._n_fit_samples = len(X)
+        return X, y
+
+    @property
+    def target_encoder(self):
+        """The unfitted label encoder (scikeras hook); fitted as ``target_encoder_``."""
+        return _targets.LabelEncoder(estimator_name=type(self).__name__)
+
     # -- network ----------------------------------------------------------------
 
-    def _make_optimizer(self):
-        opt_params = _routed(self.get_params(deep=False), "optimizer")
-        optimizer = self.optimizer
-        if optimizer is None:
-            if self.solver == "sgd":
-                defaults = {
-                    "momentum": self.momentum,
-                    "nesterov": self.nesterovs_momentum,
-                }
-                optimizer = keras.optimizers.SGD
-            else:
-                defaults = {
-                    "beta_1": self.beta_1,
-                    "beta_2": self.beta_2,
-                    "epsilon": self.epsilon,
-                }
-                optimizer = keras.optimizers.Adam
-            return optimizer(
-                learning_rate=self.learning_rate_init, **{**defaults, **opt_params}
-            )
-        if isinstance(optimizer, keras.optimizers.Optimizer):
-            return optimizer.__class__.from_config(
-                {**optimizer.get_config(), **opt_params}
-            )
-        config = {"learning_rate": self.learning_rate_init, **opt_params}
-        if isinstance(optimizer, type):
-            return optimizer(**config)
-        try:
-            return keras.optimizers.get({"class_name": optimizer, "config": config})
-        except (ValueError, TypeError):
-            raise InvalidParameterError(
-                f"The 'optimizer' parameter of {type(self).__name__} must be the name "
-                "of a Keras optimizer (such as 'adam' or 'sgd'), an optimizer class or "
-                f"an instance. Got {self.optimizer!r} instead."
-            ) from None
-
-    def _get_compile_kwargs(self):
+    def _build_network(self, hidden_sizes):
+        """A new compiled network for the data seen when it started."""
         n_samples = self._n_fit_samples
-        return {
-            "optimizer": self._make_optimizer(),
-            "loss": _LOSS,
-            "metrics": ["accuracy"],
-            **_fast.compile_options(n_samples, self._batch_size(n_samples)),
-            **_routed(self.get_params(deep=False), "compile"),
-        }
-
-    def _keras_build_fn(self, compile_kwargs):
-        """Build and compile the network for the data seen in :meth:`fit`.
-
-        Subclasses may override this scikeras hook to change the network; it
-        runs after ``n_features_in_`` and ``n_classes_`` are set.
-        """
-        n_hidden = len(self._hidden_sizes)
-        n_seeds = 2 * n_hidden + 1  # each dense layer, each dropout layer
-        if self._random_state is None:
-            seeds = iter([None] * n_seeds)
-        else:
-            rng = np.random.RandomState(self._random_state)
-            seeds = iter(rng.randint(np.iinfo(np.int32).max, size=n_seeds).tolist())
-        activation = _ACTIVATIONS.get(self.activation, self.activation)
-        regularizer = None
-        if self.alpha:
-            batch_size = self._batch_size(self._n_fit_samples)
-            regularizer = keras.regularizers.L2(0.5 * self.alpha / batch_size)
-
-        def dense(units, activation, name):
-            seed = next(seeds)  # one seed per layer: same random_state, same weights
-            return keras.layers.Dense(
-                units,
-                activation=activation,
-                kernel_initializer=_GlorotUniform(seed),
-                kernel_regularizer=regularizer,
-                name=name,
-            )
-
-        inputs = keras.Input(shape=(self.n_features_in_,), name="features")
-        x = inputs
-        for i, units in enumerate(self._hidden_sizes):
-            x = dense(units, activation, f"hidden_{i + 1}")(x)
-            seed = next(seeds)
-            if self.dropout:
-                x = keras.layers.Dropout(
-                    self.dropout, seed=seed, name=f"dropout_{i + 1}"
-                )(x)
-        outputs = dense(self.n_classes_, "softmax", "probabilities")(x)
-        model = keras.Model(inputs, outputs, name="mlp")
-        model.compile(**compile_kwargs)
+        batch_size = self._batch_size(n_samples)
+        model = _network.build(
+            n_features=self.n_features_in_,
+            n_outputs=self.n_classes_,
+            hidden_layer_sizes=hidden_sizes,
+            activation=self.activation,
+            dropout=float(self.dropout),
+            # MLPClassifier's penalty: alpha / 2 times the squared norm, per sample
+            l2=0.5 * float(self.alpha) / batch_size,
+            seed=self._random_state,
+        )
+        params = self.get_params(deep=False)
+        model.compile(
+            optimizer=_optimizer.make(
+                params, _compat.routed(params, "optimizer"), type(self).__name__
+            ),
+            loss=_LOSS,
+            metrics=["accuracy"],
+            **_fast.compile_options(n_samples, batch_size),
+            **_compat.routed(params, "compile"),
+        )
         return model
 
-    def _build_keras_model(self):
-        # A new network starts a new training record.
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.loss_ = None
-        self.loss_curve_ = []
-        self.best_loss_ = np.inf
-        self.validation_scores_ = []
-        self.best_validation_score_ = -np.inf
+    def _start(self, X, y, classes, hidden_sizes):
+        """Check the data, learn its classes and build a new network for it."""
+        self._random_state = self._seed()
+        X, y = self._check_X_y(X, y, reset=True)
+        encoder = self.target_encoder
+        if classes is not None:
+            encoder.set_params(classes=classes)
+        self.target_encoder_ = encoder.fit(y)
+        vars(self).update(self.target_encoder_.get_metadata())
+        self.feature_encoder_ = self.feature_encoder.fit(X)
+        self.model_ = self._build_network(hidden_sizes)
+        vars(self).update(_training.Record().attributes())  # a new training record
         self._no_improvement_count = 0
-        self.history_ = defaultdict(list)
-        return self._keras_build_fn(self._get_compile_kwargs())
+        self._initialize_callbacks()
+        return X, y
+
+    def initialize(self, X, y):
+        """Build the network for ``(X, y)`` without training it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data of the shape the network will take.
+
+        y : array-like of shape (n_samples,)
+            Class labels; the network gets one output per class.
+
+        Returns
+        -------
+        self : KerasMLPClassifier
+            The classifier, ready to predict or to continue training.
+        """
+        _fast.limit_threads()
+        self._start(X, y, None, self._check_params())
+        self._dense_stack = _fast.dense_stack(self.model_) or False
+        return self
 
     @property
     def n_layers_(self):
@@ -696,23 +501,14 @@ class KerasMLPClassifier(_LegacyTags, KerasClassifier, _TagsRoot):
     @property
     def coefs_(self):
         """Weight matrix of each dense layer, as NumPy arrays."""
-        return self._dense_weights()[0]
+        check_is_fitted(self)
+        return _network.dense_weights(self.model_)[0]
 
     @property
     def intercepts_(self):
         """Bias vector of each dense layer, as NumPy arrays."""
-        return self._dense_weights()[1]
-
-    def _dense_weights(self):
         check_is_fitted(self)
-        dense = [
-            layer
-            for layer in self.model_.layers
-            if isinstance(layer, keras.layers.Dense)
-        ]
-        coefs = [keras.ops.convert_to_numpy(layer.kernel) for layer in dense]
-        intercepts = [keras.ops.convert_to_numpy(layer.bias) for layer in dense]
-        return coefs, intercepts
+        return _network.dense_weights(self.model_)[1]
 
     # -- training ---------------------------------------------------------------
 
@@ -743,19 +539,8 @@ class KerasMLPClassifier(_LegacyTags, KerasClassifier, _TagsRoot):
         self : KerasMLPClassifier
             The fitted classifier.
         """
-        self._hidden_sizes = self._check_params()
-        if not (self.warm_start and self.initialized_):
-            self.classes_ = None  # the target encoder learns them from y
-        # KerasClassifier.fit is skipped: it multiplies class weights into the
-        # caller's sample_weight array in place. _fit_keras_model applies them.
-        self._fit(
-            X,
-            y,
-            sample_weight=sample_weight,
-            warm_start=self.warm_start,
-            epochs=self.epochs,
-            initial_epoch=0,
-            **kwargs,
+        self._train(
+            X, y, sample_weight, epochs=self.epochs, incremental=False, **kwargs
         )
         return self
 
@@ -788,41 +573,44 @@ class KerasMLPClassifier(_LegacyTags, KerasClassifier, _TagsRoot):
         self : KerasMLPClassifier
             The updated classifier.
         """
-        self._hidden_sizes = self._check_params()
-        if not self.initialized_:
-            if classes is None:
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit: the "
-                    "network needs one output per class that will ever be seen."
-                )
-            self.classes_ = classes
-        self._fit(
-            X,
-            y,
-            sample_weight=sample_weight,
-            warm_start=True,
-            epochs=1,
-            initial_epoch=0,
-            _incremental=True,
-            **kwargs,
+        if not self.initialized_ and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: the "
+                "network needs one output per class that will ever be seen."
+            )
+        self._train(
+            X, y, sample_weight, epochs=1, incremental=True, classes=classes, **kwargs
         )
         return self
 
-    def _fit_keras_model(
-        self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+    def _train(
+        self, X, y, sample_weight, *, epochs, incremental, classes=None, **kwargs
     ):
-        incremental = kwargs.pop("_incremental", False)
+        """Train for up to ``epochs`` epochs: a new network, or the current one.
+
+        ``incremental`` (partial_fit) continues the current network, takes no
+        held-out data and ignores `early_stopping`; so does a fit with
+        `warm_start` once a network exists.
+        """
+        hidden_sizes = self._check_params()
+        _fast.limit_threads()
+        if self.initialized_ and (incremental or self.warm_start):
+            X, y = self._check_X_y(X, y, reset=False)
+        else:
+            X, y = self._start(X, y, classes, hidden_sizes)
+        if sample_weight is not None:
+            X, y, sample_weight = _compat.validate_sample_weight(X, y, sample_weight)
+        y = self.target_encoder_.transform(y)
+        X = self.feature_encoder_.transform(X)
         if self.class_weight is not None:
             weights = compute_sample_weight(self.class_weight, self.classes_[y])
             sample_weight = (
                 weights if sample_weight is None else sample_weight * weights
             )
-        fit_args = {
-            "verbose": self.verbose,
-            **_routed(self.get_params(deep=False), "fit"),
-            **kwargs,
-        }
-        fit_args.pop("callbacks", None)  # scikeras gathered them in _fit_callbacks
+
+        params = self.get_params(deep=False)
+        fit_args = {"verbose": self.verbose, **_compat.routed(params, "fit"), **kwargs}
+        fit_args.pop("callbacks", None)  # gathered in self._fit_callbacks
         fit_args.pop("shuffle", None)  # the data shuffles itself, with its own seed
         batch_size = fit_args.pop("batch_size", None) or self._batch_size(len(X))
         early_stopping = self.early_stopping and not incremental
@@ -830,79 +618,38 @@ class KerasMLPClassifier(_LegacyTags, KerasClassifier, _TagsRoot):
         if early_stopping:
             split = self.validation_fraction
         if split and not incremental and "validation_data" not in fit_args:
-            X, y, sample_weight, validation = self._hold_out(X, y, sample_weight, split)
+            X, y, sample_weight, validation = _training.hold_out(
+                X, y, sample_weight, split, self._random_state
+            )
             fit_args["validation_data"] = validation
-        if early_stopping:
-            self.best_loss_ = None
-            if self.validation_scores_ is None:
-                self.validation_scores_, self.best_validation_score_ = [], -np.inf
-        else:
-            self.validation_scores_ = self.best_validation_score_ = None
-            if self.best_loss_ is None:
-                self.best_loss_ = np.inf
-        callbacks = [
-            _training.MLPMonitor(self, len(X), early_stopping),
-            *self._fit_callbacks,
-        ]
-        seed = self._shuffle_seed(self.n_iter_)
-        history = None
-        if set(fit_args) <= {"verbose", "validation_data"}:
-            history = _fast.train(
+
+        record = _training.Record.of(self)
+        rules = _training.Rules(
+            tol=float(self.tol),
+            n_iter_no_change=self.n_iter_no_change,
+            early_stopping=early_stopping,
+            schedule=_optimizer.Schedule.of(params),
+        )
+        try:
+            self._training_loop = _training.run(
                 self.model_,
                 X,
                 y,
                 sample_weight,
-                batch_size=batch_size,
-                epochs=self.n_iter_ + epochs,
-                initial_epoch=self.n_iter_,
-                shuffle=self.shuffle,
-                seed=seed,
-                callbacks=callbacks,
-                validation_data=fit_args.get("validation_data"),
-                verbose=fit_args["verbose"],
-            )
-        if history is None:  # a short fit, or arguments only Model.fit takes
-            data = _fast.training_data(
-                X,
-                y,
-                sample_weight,
+                record=record,
+                rules=rules,
+                epochs=epochs,
                 batch_size=batch_size,
                 shuffle=self.shuffle,
-                seed=seed,
+                random_state=self._random_state,
+                callbacks=self._fit_callbacks,
+                fit_args=fit_args,
             )
-            history = self.model_.fit(
-                data,
-                epochs=self.n_iter_ + epochs,
-                initial_epoch=self.n_iter_,
-                callbacks=callbacks,
-                shuffle=False,
-                **fit_args,
-            ).history
-        for key, values in history.items():
-            self.history_[key] += [float(v) for v in values]
-        # predict evaluates this copy of the new weights (False: Keras must).
-        self._dense_stack = _fast.dense_stack(self.model_) or False
-
-    def _hold_out(self, X, y, sample_weight, fraction):
-        """Split off a stratified validation set, drawn with `random_state`."""
-        arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
-        parts = train_test_split(
-            *arrays,
-            test_size=fraction,
-            random_state=self._random_state,
-            stratify=y,
-        )
-        train, held_out = parts[0::2], parts[1::2]
-        if sample_weight is None:
-            return train[0], train[1], None, tuple(held_out)
-        return train[0], train[1], train[2], tuple(held_out[:2])
-
-    def _shuffle_seed(self, epoch):
-        """The seed of the shuffling from ``epoch`` on: distinct for each continued fit."""
-        if self._random_state is None:
-            return None
-        entropy = [int(self._random_state) % 2**32, epoch]
-        return int(np.random.SeedSequence(entropy).generate_state(1)[0] >> 1)
+        finally:
+            vars(self).update(record.attributes())
+            self._no_improvement_count = record.no_improvement_count
+            # predict evaluates this copy of the weights (False: Keras must).
+            self._dense_stack = _fast.dense_stack(self.model_) or False
 
     # -- model files (skmnist.persistence) ------------------------------------------
 
@@ -911,6 +658,7 @@ class KerasMLPClassifier(_LegacyTags, KerasClassifier, _TagsRoot):
 
     def __skmnist_getstate__(self):
         """The fitted attributes and network weights a model file stores."""
+        check_is_fitted(self)
         state = {
             key: value
             for key, value in vars(self).items()
@@ -922,18 +670,19 @@ class KerasMLPClassifier(_LegacyTags, KerasClassifier, _TagsRoot):
         return state, self.model_.get_weights()
 
     def __skmnist_setstate__(self, state, weights):
-        """Become the fitted classifier :meth:`_persistent_state` described."""
-        self._hidden_sizes = self._check_params()
+        """Become the fitted classifier :meth:`__skmnist_getstate__` described."""
+        hidden_sizes = self._check_params()
         if not (self.random_state is None or isinstance(self.random_state, int)):
             raise TypeError("random_state must be an int or None in a model file")
+        _fast.limit_threads()
         self._random_state = self.random_state
         vars(self).update(state)
-        self.history_ = defaultdict(list, self.history_)
+        self.history_ = _training.Record.of(self).history
         self._no_improvement_count = 0
         self.target_encoder_ = self.target_encoder.fit(self.classes_)
         features = np.zeros((1, self.n_features_in_), dtype=np.float32)
         self.feature_encoder_ = self.feature_encoder.fit(features)
-        self.model_ = self._keras_build_fn(self._get_compile_kwargs())
+        self.model_ = self._build_network(hidden_sizes)
         expected = [tuple(w.shape) for w in self.model_.get_weights()]
         if [w.shape for w in weights] != expected:
             raise ValueError(
@@ -946,24 +695,87 @@ class KerasMLPClassifier(_LegacyTags, KerasClassifier, _TagsRoot):
 
     # -- prediction --------------------------------------------------------------
 
-    def _predict_raw(self, X, **kwargs):
+    def _probabilities(self, X, kwargs):
         if not self.initialized_:
             raise NotFittedError(
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' "
                 "with appropriate arguments before using this estimator."
             )
-        routed = _routed(self.get_params(deep=False), "predict")
-        if (
-            routed
-            or kwargs
-            or self._predict_callbacks
-            or not getattr(self, "_dense_stack", None)
-        ):
+        X = self._check_X(X)
+        routed = _compat.routed(self.get_params(deep=False), "predict")
+        if routed or kwargs or self._predict_callbacks or not self._dense_stack:
             # Keras' own predict loop: for predict arguments and callbacks, and
             # for networks NumPy cannot evaluate.
-            return super()._predict_raw(X, **kwargs)
-        X, _ = self._validate_data(X)
+            args = {"verbose": self.verbose, **routed, **kwargs}
+            args["callbacks"] = self._predict_callbacks
+            if args.get("batch_size") == -1:
+                args["batch_size"] = len(X)
+            return self.model_.predict(X, **args)
         return _fast.forward(self._dense_stack, X)
+
+    def predict_proba(self, X, **kwargs):
+        """Probability of each class for each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples of the width seen in :meth:`fit`.
+
+        **kwargs : dict
+            Extra arguments for ``keras.Model.predict``, which then runs
+            instead of the NumPy forward pass.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of `classes_`; each row sums to 1.
+        """
+        return self._probabilities(X, kwargs)
+
+    def predict(self, X, **kwargs):
+        """The most probable class of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples of the width seen in :meth:`fit`.
+
+        **kwargs : dict
+            Extra arguments for ``keras.Model.predict``.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Labels from `classes_`.
+        """
+        proba = self._probabilities(X, kwargs)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test samples.
+
+        y : array-like of shape (n_samples,)
+            Their true labels.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
+
+        Returns
+        -------
+        score : float
+            Share of the samples whose predicted label is right.
+        """
+        y, _ = _targets.check_target(y, type(self).__name__)
+        if sample_weight is not None:
+            X, y, sample_weight = _compat.validate_sample_weight(
+                self._check_X(X), y, sample_weight
+            )
+        return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

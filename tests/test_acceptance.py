@@ -10,3 +10,5 @@ def test_seed_pipeline_on_full_mnist(mnist_train, mnist_test):
     assert pipeline.score(X_test, y_test) >= 0.96
     history = pipeline.named_steps["mlp"].history_
     assert len(history["loss"]) == 10
+    # the seed fit (6,000 steps) is long enough for the compiled epochs
+    assert pipeline.named_steps["mlp"]._training_loop == "compiled"

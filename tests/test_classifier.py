@@ -252,3 +252,14 @@ def test_an_epoch_is_one_pass_over_the_data(digits_flat, n_samples, batch_size):
     # continuing on data of another size keeps counting whole passes
     clf.set_params(warm_start=True, epochs=2).fit(X[:500], y[:500])
     assert int(clf.model_.optimizer.iterations) == 3 * steps + 2 * -(-500 // batch_size)
+
+
+def test_a_misspelt_parameter_is_refused_with_a_suggestion(digits_flat):
+    clf = KerasMLPClassifier(epoch=5)  # __init__ only stores, as sklearn asks
+    with pytest.raises(TypeError, match=r"parameter 'epoch'\. Did you mean 'epochs'"):
+        clf.fit(*digits_flat)
+    with pytest.raises(ValueError, match="epoch"):
+        KerasMLPClassifier().set_params(epoch=5)
+    # names routed to Keras stay open-ended, and survive clone
+    clf = clone(KerasMLPClassifier(fit__validation_batch_size=7))
+    assert clf.get_params()["fit__validation_batch_size"] == 7

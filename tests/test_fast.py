@@ -28,11 +28,16 @@ def test_compiled_epochs_train_the_model_fit_trains(
     )
 
 
-def test_the_seed_fit_takes_the_compiled_path(mnist_train):
-    X, y = mnist_train
-    clf = KerasMLPClassifier(random_state=0)
-    # 60,000 images in batches of 100 for 10 epochs: 6,000 steps
-    assert 10 * len(X) // clf.batch_size >= _fast.MIN_COMPILED_STEPS
+def test_each_fit_takes_the_path_its_length_calls_for(digits_flat, monkeypatch):
+    X, y = digits_flat  # 1,797 samples: 18 steps an epoch
+    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 50)
+    short = KerasMLPClassifier(epochs=2, random_state=0).fit(X, y)
+    assert short._training_loop == "keras"
+    long = KerasMLPClassifier(epochs=3, random_state=0).fit(X, y)
+    assert long._training_loop == "compiled"
+    # arguments only Model.fit understands take Keras' loop whatever the length
+    routed = KerasMLPClassifier(epochs=3, random_state=0, fit__validation_batch_size=7)
+    assert routed.fit(X, y)._training_loop == "keras"
 
 
 def test_numpy_forward_pass_matches_keras(digits_flat):

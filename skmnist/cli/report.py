@@ -3,6 +3,7 @@
 # Authors: The skmnist developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from .._search_results import read_results
 from . import _console, _options
 
 
@@ -33,7 +34,6 @@ def add_parser(commands):
 def run(args, out):
     """Write the report, print the paths written; return the exit code."""
     from .._report import write_report
-    from .._search_results import read_results
 
     model = _console._load_model(args.model)
     X_test, y_test = _console._mnist("test", args.data_home)

@@ -7,13 +7,13 @@ import argparse
 import contextlib
 import time
 
+from .. import _search_results as results
+from ..distributed import _LOCAL_PREFIX, _joblib_on_dask
 from . import _console, _options
 
 
 def _scheduler(text):
     """``local:N`` or the address of a Dask scheduler."""
-    from ..distributed import _LOCAL_PREFIX
-
     if text.startswith(_LOCAL_PREFIX):
         count = text.removeprefix(_LOCAL_PREFIX)
         if not (count.isdigit() and int(count) >= 1):
@@ -91,8 +91,6 @@ def add_parser(commands):
 
 def run(args, out):
     """Search, print the ranked candidates, save the best; return the exit code."""
-    from .. import _search_results as results
-
     X, y = _console._mnist("train", args.data_home)
     if args.max_samples:
         X, y = X[: args.max_samples], y[: args.max_samples]
@@ -132,9 +130,6 @@ def _search(args, X, y, log):
     """The fitted ``GridSearchCV`` and its time, on Dask with --scheduler."""
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-    from .._search_results import EPOCHS, HIDDEN_LAYER_SIZES
-    from ..distributed import _joblib_on_dask
-
     distributed = args.scheduler is not None
     with (
         _joblib_on_dask(args.scheduler, [X, y], log)
@@ -152,7 +147,10 @@ def _search(args, X, y, log):
         )
         search = GridSearchCV(
             make_mnist_pipeline(random_state=args.random_state),
-            {EPOCHS: args.epochs, HIDDEN_LAYER_SIZES: args.hidden_layer_sizes},
+            {
+                results.EPOCHS: args.epochs,
+                results.HIDDEN_LAYER_SIZES: args.hidden_layer_sizes,
+            },
             cv=StratifiedKFold(args.cv, shuffle=True, random_state=args.random_state),
             n_jobs=args.n_jobs or (-1 if distributed else 1),
             # On a cluster the fits print on the workers: progress comes from joblib.
@@ -165,15 +163,14 @@ def _search(args, X, y, log):
 
 def _table_lines(rows):
     """The ranked candidates as a table, after a blank line."""
-    from .._search_results import EPOCHS_COLUMN, HIDDEN_LAYER_SIZES_COLUMN
-
+    epochs, sizes = results.EPOCHS_COLUMN, results.HIDDEN_LAYER_SIZES_COLUMN
     return [
         "",
         "rank  mean accuracy  std     fit s  epochs  hidden layers",
         *(
             f"{r['rank']:>4}  {r['mean_test_score']:>13.4f}  {r['std_test_score']:.4f}"
-            f"  {r['mean_fit_time']:>6.1f}  {r[EPOCHS_COLUMN]:>6}  "
-            f"{','.join(map(str, r[HIDDEN_LAYER_SIZES_COLUMN]))}"
+            f"  {r['mean_fit_time']:>6.1f}  {r[epochs]:>6}  "
+            f"{','.join(map(str, r[sizes]))}"
             for r in rows
         ),
     ]

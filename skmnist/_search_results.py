@@ -53,7 +53,14 @@ def search_rows(cv_results):
 def write_results(rows, path):
     """Write :func:`search_rows` to ``path``: JSON for ``.json``, else CSV.
 
-    In CSV the layer widths are one field, such as ``32,64``.
+    Parameters
+    ----------
+    rows : list of dict
+        What :func:`search_rows` returns; at least one row.
+
+    path : str or path-like
+        The file to write. In CSV the layer widths are one field, such as
+        ``32,64``.
     """
     import csv
 
@@ -71,6 +78,11 @@ def write_results(rows, path):
 
 def read_results(path):
     """Read a file of :func:`write_results` as the columns a heatmap needs.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.json`` file, else CSV.
 
     Returns
     -------

@@ -1,13 +1,14 @@
-"""The seed pipeline: images in, digits out."""
+"""The seed pipeline: images in, digits out, and the names of its steps."""
 
 # Authors: The skmnist developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-from sklearn.pipeline import Pipeline
+__all__ = ["FLATTEN_STEP", "MLP_STEP", "make_mnist_pipeline"]
 
-from .preprocessing import ImageFlattener
-
-__all__ = ["make_mnist_pipeline"]
+#: Name of the pipeline's first step, the :class:`ImageFlattener`.
+FLATTEN_STEP = "flatten"
+#: Name of the pipeline's classifier step: search grids read ``mlp__epochs``.
+MLP_STEP = "mlp"
 
 
 def make_mnist_pipeline(**params):
@@ -36,8 +37,12 @@ def make_mnist_pipeline(**params):
     ...     {"mlp__epochs": [5, 10], "mlp__hidden_layer_sizes": [(32, 64), (128,)]},
     ... )
     """
-    from .classifier import KerasMLPClassifier  # imports Keras: only when called
+    # Imported here, so that the step names cost nothing to import.
+    from sklearn.pipeline import Pipeline
+
+    from .classifier import KerasMLPClassifier
+    from .preprocessing import ImageFlattener
 
     return Pipeline(
-        [("flatten", ImageFlattener()), ("mlp", KerasMLPClassifier(**params))]
+        [(FLATTEN_STEP, ImageFlattener()), (MLP_STEP, KerasMLPClassifier(**params))]
     )

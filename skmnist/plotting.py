@@ -14,6 +14,8 @@ import re
 
 import numpy as np
 
+from ._search_results import EPOCHS_COLUMN, HIDDEN_LAYER_SIZES_COLUMN
+
 __all__ = [
     "plot_confusion_matrix",
     "plot_per_class_accuracy",
@@ -253,8 +255,8 @@ def plot_sample_predictions(
 def plot_search_heatmap(
     cv_results,
     *,
-    x="param_mlp__epochs",
-    y="param_mlp__hidden_layer_sizes",
+    x=EPOCHS_COLUMN,
+    y=HIDDEN_LAYER_SIZES_COLUMN,
     ax=None,
 ):
     """Plot the mean cross-validated score over two searched parameters.

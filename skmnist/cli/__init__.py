@@ -1,0 +1,78 @@
+"""The ``skmnist`` console script: the parser, and the run of a command.
+
+Each command lives in its own module (:mod:`.train`, :mod:`.evaluate`,
+:mod:`.predict`, :mod:`.search`, :mod:`.report`), which adds its subparser
+and options and runs it. Argument parsing imports nothing heavy: Keras and
+TensorFlow are imported by the command that needs them, so ``skmnist
+--help`` answers at once.
+
+Exit codes: 0 on success, 2 for bad usage (argparse's message), 1 for a
+failure at run time (one line on stderr; ``--debug`` shows the traceback),
+130 when interrupted.
+"""
+
+# Authors: The skmnist developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import argparse
+import sys
+
+from .. import __version__
+from . import evaluate, predict, report, search, train
+
+__all__ = ["main"]
+
+_COMMANDS = (train, evaluate, predict, search, report)
+
+
+def _build_parser():
+    parser = argparse.ArgumentParser(
+        prog="skmnist",
+        description="Train, evaluate and use the classic Keras MNIST network, the "
+        "scikit-learn way.",
+        epilog="MNIST is read from --data-home, else $SKMNIST_DATA, else "
+        "scikit-learn's data home, and downloaded there when missing. "
+        "Run 'skmnist COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"skmnist {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback on errors"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in _COMMANDS:
+        command.add_parser(commands)
+    return parser
+
+
+def main(argv=None):
+    """Run the console script.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments after the program name; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    code : int
+        The exit code: 0 on success, 1 on a failure (reported on stderr in
+        one line, or as a traceback with ``--debug``), 130 when interrupted.
+        Bad usage exits with code 2 from argparse.
+    """
+    args = _build_parser().parse_args(argv)
+    try:
+        return args.run(args, sys.stdout)
+    except KeyboardInterrupt:
+        # Model files are written atomically: an interrupted run leaves none.
+        print("skmnist: interrupted, nothing saved", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one line for the user, the traceback on request
+        if args.debug:
+            raise
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"skmnist: error: {message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""``skmnist predict``: the digit in each image file, by a saved model."""
+
+# Authors: The skmnist developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import sys
+
+from . import _console, _options
+
+
+def add_parser(commands):
+    """Add the ``predict`` command and its options to the ``commands`` subparsers."""
+    parser = commands.add_parser(
+        "predict",
+        help="predict the digits in image files",
+        description="Predict the digit in each image file (PNG, JPEG, anything "
+        "Pillow reads; any size, colour or grey, dark ink on light paper or light "
+        "on dark). Each image is prepared the way MNIST was made: grey, ink light "
+        "on dark, cropped to the ink, scaled into a 20x20 box and centred by its "
+        "centre of mass in 28x28.",
+    )
+    _options.add_model(parser)
+    parser.add_argument("images", metavar="IMAGE", nargs="+", help="image files")
+    parser.add_argument(
+        "--top-k",
+        type=_options._positive_int,
+        default=1,
+        help="show the K most likely classes",
+    )
+    _options.add_json(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args, out):
+    """Print the likeliest classes of each image; return 1 if one was unreadable."""
+    from .._handwriting import read_digit
+
+    model = _console._load_model(args.model)
+    shape = _image_shape(model)
+    model = _taking_images(model, shape)
+    results, lines = [], []
+    for path in args.images:
+        try:
+            image = read_digit(path, shape)
+        except (OSError, ValueError) as exc:
+            reason = "no such file" if isinstance(exc, FileNotFoundError) else str(exc)
+            results.append({"file": path, "error": reason})
+            lines.append(f"{path}: error: {reason}")
+            continue
+        ranked = _top_classes(model, image, args.top_k)
+        results.append({"file": path, "predictions": ranked})
+        lines.append(
+            f"{path}: "
+            + ", ".join(f"{r['class']} ({r['probability']:.3f})" for r in ranked)
+        )
+    _console._emit(args, out, results, lines)
+    failed = any("error" in result for result in results)
+    if failed and not args.json:
+        print("skmnist: error: some images could not be read", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _image_shape(model):
+    """``(height, width)`` of the images the model was fitted on."""
+    first = model[0] if hasattr(model, "steps") else model
+    shape = getattr(first, "image_shape_", None)
+    if shape is not None:
+        return tuple(shape)
+    side = int(round(model.n_features_in_**0.5))
+    if side * side != model.n_features_in_:
+        raise _console._Failure(
+            f"the model takes {model.n_features_in_} features, not square images"
+        )
+    return (side, side)
+
+
+def _taking_images(model, shape):
+    """The model, behind an :class:`~skmnist.ImageFlattener` if it takes rows."""
+    if hasattr(model, "steps"):
+        return model
+    import numpy as np
+    from sklearn.pipeline import Pipeline
+
+    from ..pipeline import FLATTEN_STEP, MLP_STEP
+    from ..preprocessing import ImageFlattener
+
+    # fitted on a blank image as read_digit makes them: the shape and dtype
+    flattener = ImageFlattener().fit(np.zeros((1, *shape), dtype=np.uint8))
+    return Pipeline([(FLATTEN_STEP, flattener), (MLP_STEP, model)])
+
+
+def _top_classes(model, image, k):
+    """The ``k`` likeliest classes of one image, with their probabilities."""
+    import numpy as np
+
+    proba = model.predict_proba(image[np.newaxis])[0]
+    top = np.argsort(proba)[::-1][:k]
+    return [
+        {"class": model.classes_[i].item(), "probability": float(proba[i])} for i in top
+    ]

@@ -84,8 +84,8 @@ def _taking_images(model, shape):
     from ..pipeline import FLATTEN_STEP, MLP_STEP
     from ..preprocessing import ImageFlattener
 
-    # fitted on a blank image as read_digit makes them: the shape and dtype
-    flattener = ImageFlattener().fit(np.zeros((1, *shape), dtype=np.uint8))
+    # read_digit's images are 8-bit, of the shape the model takes
+    flattener = ImageFlattener(max_value=255).fit(np.zeros((1, *shape)))
     return Pipeline([(FLATTEN_STEP, flattener), (MLP_STEP, model)])
 
 

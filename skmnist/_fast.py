@@ -78,7 +78,7 @@ def _dask_worker_threads():
     from distributed import get_worker
 
     try:
-        return get_worker().nthreads
+        return get_worker().state.nthreads
     except ValueError:  # not in a worker
         return None
 

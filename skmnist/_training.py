@@ -205,7 +205,7 @@ def run(
     shuffle : bool
         Whether to draw a new order of the samples each epoch.
     random_state : int or None
-        Seeds the order (and the hold-out split of ``validation_fraction``).
+        Seeds the order of the batches.
     callbacks : list of keras.callbacks.Callback
         The user's callbacks.
     fit_args : dict

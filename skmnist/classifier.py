@@ -598,16 +598,7 @@ class KerasMLPClassifier(
             X, y = self._check_X_y(X, y, reset=False)
         else:
             X, y = self._start(X, y, classes, hidden_sizes)
-        if sample_weight is not None:
-            X, y, sample_weight = _compat.validate_sample_weight(X, y, sample_weight)
-        y = self.target_encoder_.transform(y)
-        X = self.feature_encoder_.transform(X)
-        if self.class_weight is not None:
-            weights = compute_sample_weight(self.class_weight, self.classes_[y])
-            sample_weight = (
-                weights if sample_weight is None else sample_weight * weights
-            )
-
+        X, y, sample_weight = self._encoded(X, y, sample_weight)
         params = self.get_params(deep=False)
         fit_args = {"verbose": self.verbose, **_compat.routed(params, "fit"), **kwargs}
         fit_args.pop("callbacks", None)  # gathered in self._fit_callbacks
@@ -650,6 +641,19 @@ class KerasMLPClassifier(
             self._no_improvement_count = record.no_improvement_count
             # predict evaluates this copy of the weights (False: Keras must).
             self._dense_stack = _fast.dense_stack(self.model_) or False
+
+    def _encoded(self, X, y, sample_weight):
+        """Rows, class codes and weights (`class_weight` included) to train on."""
+        if sample_weight is not None:
+            X, y, sample_weight = _compat.validate_sample_weight(X, y, sample_weight)
+        y = self.target_encoder_.transform(y)
+        X = self.feature_encoder_.transform(X)
+        if self.class_weight is not None:
+            weights = compute_sample_weight(self.class_weight, self.classes_[y])
+            sample_weight = (
+                weights if sample_weight is None else sample_weight * weights
+            )
+        return X, y, sample_weight
 
     # -- model files (skmnist.persistence) ------------------------------------------
 

@@ -4,7 +4,6 @@ import json
 import os
 import pty
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,21 +14,8 @@ from PIL import Image
 
 import skmnist as skmnist_package
 
-EXE = shutil.which("skmnist", path=os.path.dirname(sys.executable)) or shutil.which(
-    "skmnist"
-)
-
-
-def skmnist(*args, env=None, **kwargs):
-    """Run the installed console script."""
-    assert EXE, "the skmnist console script is not installed"
-    return subprocess.run(
-        [EXE, *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        **kwargs,
-    )
+from .conftest import EXE
+from .conftest import run_skmnist as skmnist
 
 
 @pytest.fixture(scope="module")

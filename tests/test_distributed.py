@@ -15,7 +15,8 @@ from sklearn.model_selection import StratifiedKFold, cross_validate
 
 from skmnist import fault_tolerant_client, make_mnist_pipeline
 
-from .test_cli import EXE, skmnist
+from .conftest import EXE
+from .conftest import run_skmnist as skmnist
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,7 @@ def client():
 
 @pytest.fixture(scope="module")
 def local_result(local_search):
-    return local_search.best_params_, local_search.cv_results_["mean_test_score"]
+    return local_search["best_params"], local_search["mean_test_score"]
 
 
 def _assert_like_local(best_params, scores, local_result):

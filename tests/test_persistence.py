@@ -11,12 +11,18 @@ import zipfile
 import joblib
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
 import skmnist
 from skmnist import KerasMLPClassifier, make_mnist_pipeline
 from skmnist.persistence import ModelFileError
+
+from .conftest import property_settings
+
+pytestmark = pytest.mark.jax
 
 
 @pytest.fixture(scope="module")
@@ -213,3 +219,12 @@ def test_a_model_file_loads_on_the_other_backend(digits_flat, tmp_path):
         check=True,
     )
     np.testing.assert_array_equal(np.load(tmp_path / "X.npy"), clf.predict_proba(X))
+
+
+@property_settings()
+@given(st.binary(max_size=300))
+def test_random_bytes_as_a_model_file(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("model") / "random.skmnist"
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match="Cannot load .* as an skmnist model"):
+        skmnist.load(path)

@@ -4,7 +4,7 @@ import pytest
 
 from skmnist import make_mnist_pipeline
 
-pytestmark = [pytest.mark.jax, pytest.mark.slow]
+pytestmark = pytest.mark.jax
 
 
 def test_seed_pipeline_on_full_mnist(mnist_train, mnist_test):

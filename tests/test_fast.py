@@ -7,7 +7,6 @@ from sklearn.base import clone
 from skmnist import KerasMLPClassifier, _fast, make_mnist_pipeline
 
 
-@pytest.mark.slow
 def test_compiled_epochs_train_the_model_fit_trains(
     mnist_train, mnist_test, monkeypatch
 ):

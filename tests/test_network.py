@@ -41,6 +41,7 @@ def test_alpha_penalises_the_weights(digits_flat):
     assert penalised.loss_ > plain.loss_  # the loss includes the penalty
 
 
+@pytest.mark.slow
 def test_dropout_layers_train_but_do_not_predict(training_path, digits_flat):
     X, y = digits_flat
     clf = fitted(X, y, epochs=3, dropout=0.3)

@@ -73,6 +73,7 @@ def test_pipeline_round_trip_is_exact(fitted, tmp_path):
     assert os.listdir(tmp_path) == ["digits.skmnist"]
 
 
+@pytest.mark.slow
 def test_classifier_round_trip_and_training_continues(digits_flat, tmp_path):
     X, y = digits_flat
     clf = KerasMLPClassifier(epochs=2, random_state=0).fit(X, y)
@@ -94,6 +95,7 @@ def test_save_overwrites_atomically(fitted, digits_flat, tmp_path):
     assert os.listdir(tmp_path) == ["model.skmnist"]
 
 
+@pytest.mark.slow
 def test_save_refuses_what_it_cannot_store(fitted, digits_flat, tmp_path):
     X, y = digits_flat
     path = tmp_path / "model.skmnist"
@@ -199,6 +201,7 @@ def test_load_of_a_missing_file(tmp_path):
         skmnist.load(tmp_path / "nothing.skmnist")
 
 
+@pytest.mark.slow
 def test_a_model_file_loads_on_the_other_backend(digits_flat, tmp_path):
     import keras
 

@@ -27,6 +27,7 @@ def test_same_random_state_same_model(digits_flat):
     assert not np.array_equal(a, c)
 
 
+@pytest.mark.slow
 def test_a_randomstate_seeds_like_an_int(digits_flat):
     X, y = digits_flat
 
@@ -139,6 +140,7 @@ def test_adaptive_schedule_divides_the_rate_instead_of_stopping(
     assert np.isclose(float(clf.model_.optimizer.learning_rate), 0.1 / 5**4, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_early_stopping_stops_and_keeps_the_best_weights(training_path, digits_flat):
     X, y = digits_flat
     params = {
@@ -165,6 +167,7 @@ def test_early_stopping_stops_and_keeps_the_best_weights(training_path, digits_f
     assert again.validation_scores_ == clf.validation_scores_
 
 
+@pytest.mark.slow
 def test_validation_split_records_without_stopping(training_path, digits_flat):
     X, y = digits_flat
     clf = fit(X, y, epochs=4, validation_split=0.25)
@@ -179,6 +182,7 @@ def test_shuffle_changes_the_order_of_updates(digits_flat):
     assert not np.allclose(shuffled.predict_proba(X), in_order.predict_proba(X))
 
 
+@pytest.mark.slow
 def test_warm_start_continues_training(training_path, digits_flat):
     X, y = digits_flat
     clf = fit(X, y, epochs=2, warm_start=True)
@@ -191,6 +195,7 @@ def test_warm_start_continues_training(training_path, digits_flat):
     assert cold.n_iter_ == 3
 
 
+@pytest.mark.slow
 def test_partial_fit_needs_classes_first_then_keeps_learning(
     training_path, digits_flat
 ):
@@ -210,6 +215,7 @@ def test_partial_fit_needs_classes_first_then_keeps_learning(
     assert set(clf.predict(X)) - set(range(5))  # learned the classes it met later
 
 
+@pytest.mark.slow
 def test_verbose_prints_keras_progress(training_path, digits_flat, capfd):
     X, y = digits_flat
     fit(X, y, epochs=2, verbose=2)

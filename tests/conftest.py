@@ -1,22 +1,36 @@
-"""Shared fixtures: real MNIST from SKMNIST_DATA and scikit-learn's digits."""
+"""Shared fixtures and helpers: real MNIST, scikit-learn's digits, the search.
+
+MNIST is found as :func:`skmnist.fetch_mnist` finds it: ``SKMNIST_DATA``, else
+``sklearn.datasets.get_data_home()/mnist`` (downloading there when missing).
+Tests that need the files are marked ``mnist`` (automatically, when they use
+the ``mnist_home`` fixture or one built on it). Without the files:
+
+- ``SKMNIST_DATA`` set (as in CI) or ``SKMNIST_REQUIRE_MNIST=1``: they fail;
+- otherwise (offline, nothing in the data home): they are skipped, with a
+  reason that says how to provide the files.
+"""
 
 import collections
 import functools
 import gzip
 import http.server
+import json
 import os
+import shutil
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
+from sklearn.datasets import get_data_home, load_digits
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-from skmnist import fetch_mnist, make_mnist_pipeline
+from skmnist import ImageFlattener, KerasMLPClassifier, fetch_mnist, make_mnist_pipeline
 
 MNIST_FILES = (
     "train-images-idx3-ubyte.gz",
@@ -25,17 +39,63 @@ MNIST_FILES = (
     "t10k-labels-idx1-ubyte.gz",
 )
 
+# Fixtures that read the real MNIST files; a test using any of them (directly
+# or through another fixture) is marked ``mnist``.
+MNIST_FIXTURES = {"mnist_home"}
+
+_HOW_TO_PROVIDE = (
+    "set SKMNIST_DATA to a directory holding {files} (in this repository's CI: "
+    "../shared/mnist), or put them in {default}, or run once with internet "
+    "access so that fetch_mnist downloads them there"
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if MNIST_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.mnist)
+
+
+# -- MNIST -------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def mnist_home():
-    """The read-only directory of the real MNIST files (never written to)."""
-    home = os.environ.get("SKMNIST_DATA")
-    if not home or not all((Path(home) / name).is_file() for name in MNIST_FILES):
-        pytest.fail(
-            "These tests read the real MNIST files: set SKMNIST_DATA to a directory "
-            f"holding {', '.join(MNIST_FILES)} (in this repository's CI: ../shared/mnist)."
+    """The directory fetch_mnist reads the real MNIST files from (never written to
+    by a test).
+
+    ``SKMNIST_DATA`` when set: the files must be there, or the test fails.
+    Otherwise the default data home, downloading the files when missing; if
+    they can be neither found nor downloaded the test is skipped, unless
+    ``SKMNIST_REQUIRE_MNIST=1``.
+    """
+    env = os.environ.get("SKMNIST_DATA")
+    default = Path(get_data_home()) / "mnist"
+    how = _HOW_TO_PROVIDE.format(files=", ".join(MNIST_FILES), default=default)
+    if env:
+        home = Path(env).expanduser()
+        try:
+            fetch_mnist("all", data_home=home, download_if_missing=False)
+        except (OSError, ValueError) as exc:
+            pytest.fail(
+                f"SKMNIST_DATA={env} does not hold readable MNIST files ({exc}). "
+                f"These tests read the real MNIST files: {how}.",
+                pytrace=False,
+            )
+        return home
+    try:
+        # Bounded: one retry per mirror and a short socket timeout, so an
+        # offline machine whose connections hang gives up within minutes.
+        fetch_mnist("all", data_home=default, n_retries=1, timeout=10.0)
+    except OSError as exc:
+        message = (
+            f"the real MNIST files are neither in {default} nor downloadable "
+            f"({type(exc).__name__}: offline?); {how}"
         )
-    return Path(home)
+        if os.environ.get("SKMNIST_REQUIRE_MNIST") == "1":
+            pytest.fail(f"SKMNIST_REQUIRE_MNIST=1: {message}", pytrace=False)
+        pytest.skip(f"needs MNIST: {message}")
+    return default
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +106,9 @@ def mnist_train(mnist_home):
 @pytest.fixture(scope="session")
 def mnist_test(mnist_home):
     return fetch_mnist("test", data_home=mnist_home, return_X_y=True)
+
+
+# -- The design card's search, computed once per test session ----------------------
 
 
 @pytest.fixture(scope="session")
@@ -76,10 +139,49 @@ def make_search():
     return make
 
 
+def _run_local_search(make_search, search_data, mnist_test):
+    search = make_search(n_jobs=1).fit(*search_data)
+    X_test, y_test = mnist_test
+    return {
+        "best_params": {
+            "mlp__epochs": search.best_params_["mlp__epochs"],
+            "mlp__hidden_layer_sizes": list(
+                search.best_params_["mlp__hidden_layer_sizes"]
+            ),
+        },
+        "mean_test_score": search.cv_results_["mean_test_score"].tolist(),
+        "test_score": float(search.score(X_test[:2000], y_test[:2000])),
+    }
+
+
 @pytest.fixture(scope="session")
-def local_search(make_search, search_data):
-    """That search on ``search_data``, in this process."""
-    return make_search(n_jobs=1).fit(*search_data)
+def local_search(make_search, search_data, mnist_test, tmp_path_factory):
+    """That search on ``search_data``, in one process, once per test session.
+
+    Returns what the tests compare: ``best_params`` (widths as tuples),
+    ``mean_test_score`` (in grid order) and ``test_score`` (the refitted best
+    pipeline on the first 2,000 test images). Under pytest-xdist the first
+    worker to ask runs the search and stores the result as JSON beside the
+    workers' temporary directories; the others wait on a file lock and read it.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        result = _run_local_search(make_search, search_data, mnist_test)
+    else:
+        from filelock import FileLock
+
+        shared = tmp_path_factory.getbasetemp().parent / "local_search.json"
+        with FileLock(str(shared) + ".lock", timeout=1800):
+            if shared.is_file():
+                result = json.loads(shared.read_text())
+            else:
+                result = _run_local_search(make_search, search_data, mnist_test)
+                shared.write_text(json.dumps(result))
+    params = result["best_params"]
+    params["mlp__hidden_layer_sizes"] = tuple(params["mlp__hidden_layer_sizes"])
+    return result
+
+
+# -- scikit-learn's digits ---------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -94,6 +196,162 @@ def digits_flat():
     """The 8x8 digits as rows of float32 pixels in [0, 1]."""
     X, y = load_digits(return_X_y=True)
     return (X / 16).astype(np.float32), y
+
+
+# -- Bad input: the tables shared by the module files ------------------------------
+#
+# Every case names where the bad input goes in, what it is, the exception
+# expected and words its message must contain. Each module's test file runs
+# the cases of its own entry points: the flattener's in test_preprocessing,
+# the classifier's in test_classifier and test_targets, the pipeline's in
+# test_pipeline.
+
+N_BAD_INPUT = 120  # digits used to fit
+
+
+@pytest.fixture(scope="session")
+def bad_input_data(digits):
+    """(images as float64, rows scaled to [0, 1], labels) of the first digits."""
+    images, y = digits
+    images, y = images[:N_BAD_INPUT].astype(np.float64), y[:N_BAD_INPUT]
+    return images, images.reshape(N_BAD_INPUT, -1) / 16, y
+
+
+class _Fitted(dict):
+    """The fitted flattener, classifier and pipeline, each fitted on first use."""
+
+    def __init__(self, data):
+        super().__init__()
+        self._data = data
+
+    def __missing__(self, owner):
+        images, rows, y = self._data
+        self[owner] = {
+            "flattener": lambda: ImageFlattener().fit(images),
+            "classifier": lambda: KerasMLPClassifier(epochs=1, random_state=0).fit(
+                rows, y
+            ),
+            "pipeline": lambda: make_mnist_pipeline(epochs=1, random_state=0).fit(
+                images, y
+            ),
+        }[owner]()
+        return self[owner]
+
+
+@pytest.fixture(scope="session")
+def bad_input_fitted(bad_input_data):
+    """``{"flattener": ..., "classifier": ..., "pipeline": ...}``, fitted lazily."""
+    return _Fitted(bad_input_data)
+
+
+def _set(value):
+    def make(X):
+        X = X.astype(object) if isinstance(value, str) else X.copy()
+        X.flat[5] = value
+        return X
+
+    return make
+
+
+# Bad X, for every entry point: (case, make bad X from good X, error, message)
+BAD_X = [
+    ("NaN pixel", _set(np.nan), ValueError, "Input X contains NaN"),
+    ("inf pixel", _set(np.inf), ValueError, "Input X contains infinity"),
+    ("strings", lambda X: X.astype(str), ValueError, "string"),
+    ("complex", lambda X: X + 1j, ValueError, "Complex data not supported"),
+    (
+        "object with text",
+        _set("ink"),
+        ValueError,
+        "could not convert string to float: 'ink'",
+    ),
+    ("ragged list", lambda X: [[1.0, 2.0], [3.0]], ValueError, "inhomogeneous"),
+    ("empty", lambda X: X[:0], ValueError, "0 sample"),
+    ("1-D", lambda X: X.ravel()[:64], ValueError, "Expected 2D array, got 1D"),
+    ("None", lambda X: None, ValueError, "Expected 2D array"),
+    ("scalar", lambda X: 7.0, ValueError, "Expected 2D array"),
+]
+BAD_X_IDS = [case[0] for case in BAD_X]
+
+# Pixels out of range: the flattener's concern (the classifier takes any reals).
+BAD_PIXELS = [
+    ("negative pixel", _set(-3.0), "Negative values in data passed to ImageFlattener"),
+    ("pixel above 255", _set(300.0), "Pixel values up to 300.*Set max_value"),
+]
+BAD_PIXELS_IDS = [case[0] for case in BAD_PIXELS]
+
+_LABELS = object()
+
+
+def call_entry_point(fitted, data, owner, method, X, y=_LABELS):
+    """Call ``owner.method`` on X: ``fit`` on a new estimator, else the fitted one."""
+    images, rows, labels = data
+    y = labels[: _len(X)] if y is _LABELS else y
+    if method == "fit":
+        est = {
+            "flattener": ImageFlattener(),
+            "classifier": KerasMLPClassifier(epochs=1),
+            "pipeline": make_mnist_pipeline(epochs=1),
+        }[owner]
+        return est.fit(X) if owner == "flattener" else est.fit(X, y)
+    est = fitted[owner]
+    return est.transform(X) if owner == "flattener" else est.predict(X)
+
+
+def _len(X):
+    try:
+        return len(X)
+    except TypeError:
+        return N_BAD_INPUT
+
+
+# Random arrays of any dtype and shape, for the property-based tests.
+def random_arrays():
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    return hnp.arrays(
+        dtype=st.one_of(
+            hnp.integer_dtypes(),
+            hnp.floating_dtypes(),
+            hnp.boolean_dtypes(),
+            hnp.complex_number_dtypes(),
+            hnp.unicode_string_dtypes(max_len=3),
+        ),
+        shape=hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=6),
+    )
+
+
+def property_settings():
+    from hypothesis import HealthCheck, settings
+
+    return settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+
+
+# -- The console script ------------------------------------------------------------
+
+EXE = shutil.which("skmnist", path=os.path.dirname(sys.executable)) or shutil.which(
+    "skmnist"
+)
+
+
+def run_skmnist(*args, env=None, **kwargs):
+    """Run the installed console script."""
+    assert EXE, "the skmnist console script is not installed"
+    return subprocess.run(
+        [EXE, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        **kwargs,
+    )
+
+
+# -- A local HTTP mirror -----------------------------------------------------------
 
 
 class _MirrorHandler(http.server.BaseHTTPRequestHandler):
@@ -159,7 +417,7 @@ def _wrong_bytes(path):
 
 @pytest.fixture
 def mirror(mnist_home):
-    """A real HTTP server on 127.0.0.1 serving the MNIST files.
+    """A real HTTP server on 127.0.0.1 serving the MNIST files of ``mnist_home``.
 
     Yields its base URL; ``base + "good/"`` serves the files, and the other
     behaviours of :class:`_MirrorHandler` misbehave in their own way.

@@ -1,6 +1,10 @@
 """The seed network on full MNIST, as a user runs it."""
 
+import pytest
+
 from skmnist import make_mnist_pipeline
+
+pytestmark = pytest.mark.jax
 
 
 def test_seed_pipeline_on_full_mnist(mnist_train, mnist_test):

@@ -1,13 +1,26 @@
+"""KerasMLPClassifier's public face: parameters, fit and predict, tags, bad input."""
+
+import keras
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone, is_classifier
 from sklearn.ensemble import VotingClassifier
-from sklearn.exceptions import DataConversionWarning
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, check_cv, cross_val_score
+from sklearn.model_selection import (
+    GridSearchCV,
+    StratifiedKFold,
+    check_cv,
+    cross_val_score,
+)
+from sklearn.neural_network import MLPClassifier
 
-from skmnist import KerasMLPClassifier
+from skmnist import KerasMLPClassifier, make_mnist_pipeline
+
+from .conftest import BAD_X, BAD_X_IDS, call_entry_point
+
+pytestmark = pytest.mark.jax
 
 
 def fitted(X, y, **params):
@@ -23,16 +36,6 @@ def test_learns_digits(digits_flat):
     assert clf.n_features_in_ == 64 and clf.n_classes_ == 10
 
 
-def test_network_is_built_from_the_data(digits_flat):
-    X, y = digits_flat
-    clf = fitted(X[:, :40], y % 3 + 5, hidden_layer_sizes=(7, 5, 3), epochs=1)
-    model = clf.model_
-    assert model.input_shape == (None, 40)
-    assert [layer.units for layer in model.layers[1:]] == [7, 5, 3, 3]
-    assert model.layers[-1].get_config()["activation"] == "softmax"
-    assert model.layers[1].get_config()["activation"] == "relu"
-
-
 def test_defaults_are_the_seed_network():
     params = KerasMLPClassifier().get_params()
     assert params["hidden_layer_sizes"] == (32, 64)
@@ -42,57 +45,6 @@ def test_defaults_are_the_seed_network():
     assert params["learning_rate_init"] == 0.001
     assert params["epochs"] == 10 and params["batch_size"] == 100
     assert params["verbose"] == 0 and params["random_state"] is None
-
-
-def test_learning_rate_and_activation_reach_keras(digits_flat):
-    X, y = digits_flat
-    clf = fitted(X, y, epochs=1, learning_rate_init=0.02, activation="logistic")
-    assert np.isclose(float(clf.model_.optimizer.learning_rate), 0.02)
-    assert clf.model_.layers[1].get_config()["activation"] == "sigmoid"
-
-
-@pytest.mark.parametrize(
-    "labels",
-    [
-        np.array(
-            [
-                "zero",
-                "one",
-                "two",
-                "three",
-                "four",
-                "five",
-                "six",
-                "seven",
-                "eight",
-                "nine",
-            ]
-        ),
-        np.array([3, 10, 11, 40, 41, 42, 97, 98, 99, 122]),
-        np.array([-1, 0, 1, 2, 3, 4, 5, 6, 7, 8]),
-    ],
-    ids=["strings", "non-contiguous", "negative"],
-)
-def test_labels_come_back_as_they_went_in(digits_flat, labels):
-    X, y = digits_flat
-    y_named = labels[y]
-    clf = fitted(X, y_named)
-    assert clf.classes_.tolist() == sorted(labels.tolist())
-    predicted = clf.predict(X)
-    assert set(predicted) <= set(labels)
-    assert np.mean(predicted == y_named) > 0.9
-    proba = clf.predict_proba(X[:50])
-    # columns follow classes_: the arg-max column is the predicted label
-    np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], predicted[:50])
-
-
-def test_binary_labels(digits_flat):
-    X, y = digits_flat
-    y_bool = y >= 5
-    clf = fitted(X, y_bool)
-    assert clf.classes_.tolist() == [False, True]
-    assert clf.predict_proba(X).shape == (len(X), 2)
-    assert clf.score(X, y_bool) > 0.85
 
 
 def test_predict_proba_rows_sum_to_one(digits_flat):
@@ -153,22 +105,6 @@ def test_fit_does_not_change_parameters(digits_flat):
     np.testing.assert_array_equal(weights, np.ones(len(y)))
 
 
-def test_same_random_state_same_model(digits_flat):
-    X, y = digits_flat
-    a = fitted(X, y, epochs=3).predict_proba(X)
-    b = fitted(X, y, epochs=3).predict_proba(X)
-    np.testing.assert_array_equal(a, b)
-    c = KerasMLPClassifier(epochs=3).fit(X, y).predict_proba(X)
-    assert not np.array_equal(a, c)
-
-
-def test_history_records_each_epoch(digits_flat):
-    X, y = digits_flat
-    clf = fitted(X, y, epochs=4)
-    assert len(clf.history_["loss"]) == 4 and len(clf.history_["accuracy"]) == 4
-    assert clf.history_["loss"][-1] < clf.history_["loss"][0]
-
-
 def test_dataframe_input(digits_flat):
     X, y = digits_flat
     frame = pd.DataFrame(X, columns=[f"px{i}" for i in range(64)])
@@ -186,13 +122,6 @@ def test_predict_checks_the_number_of_features(digits_flat):
         clf.predict(X[:, :10])
 
 
-def test_column_vector_y_is_warned_about_and_used(digits_flat):
-    X, y = digits_flat
-    with pytest.warns(DataConversionWarning, match="column-vector y"):
-        clf = fitted(X, y.reshape(-1, 1), epochs=1)
-    assert clf.predict(X[:2]).shape == (2,)
-
-
 def test_routed_parameters_reach_keras(digits_flat):
     X, y = digits_flat
     clf = fitted(X, y, epochs=1, optimizer__beta_1=0.5, fit__validation_split=0.25)
@@ -200,58 +129,139 @@ def test_routed_parameters_reach_keras(digits_flat):
     assert "val_loss" in clf.history_
 
 
-def test_class_weight_changes_the_model(digits_flat):
+def test_solver_and_its_parameters_reach_the_optimizer(digits_flat):
     X, y = digits_flat
-    plain = fitted(X, y, epochs=5)
-    weighted = fitted(X, y, epochs=5, class_weight={3: 50.0})
-    # a heavy class is predicted more often
-    assert (weighted.predict(X) == 3).sum() > (plain.predict(X) == 3).sum()
+    adam = fitted(X, y, epochs=1, beta_1=0.8, beta_2=0.99, epsilon=1e-6)
+    assert isinstance(adam.model_.optimizer, keras.optimizers.Adam)
+    config = adam.model_.optimizer.get_config()
+    assert np.isclose(config["beta_1"], 0.8) and np.isclose(config["beta_2"], 0.99)
+    assert np.isclose(config["epsilon"], 1e-6)
+    sgd = fitted(X, y, epochs=1, solver="sgd", momentum=0.5, nesterovs_momentum=False)
+    assert isinstance(sgd.model_.optimizer, keras.optimizers.SGD)
+    config = sgd.model_.optimizer.get_config()
+    assert np.isclose(config["momentum"], 0.5) and config["nesterov"] is False
+    # optimizer, when given, wins over solver
+    rms = fitted(X, y, epochs=1, solver="sgd", optimizer="rmsprop")
+    assert isinstance(rms.model_.optimizer, keras.optimizers.RMSprop)
 
 
-@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
-def test_numpy_predictions_match_keras(digits_flat, activation):
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_grid_written_for_mlpclassifier_runs_unchanged(digits_flat):
     X, y = digits_flat
-    clf = fitted(X, y, epochs=2, activation=activation)
-    keras_proba = clf.model_.predict(X, verbose=0)
-    np.testing.assert_allclose(clf.predict_proba(X), keras_proba, rtol=1e-4, atol=1e-6)
-    # routed predict arguments take Keras' own predict loop: same answers
-    routed = clone(clf).set_params(predict__batch_size=64).fit(X, y)
-    np.testing.assert_allclose(
-        routed.predict_proba(X), keras_proba, rtol=1e-4, atol=1e-6
-    )
+    X, y = X[:600], y[:600]
+    grid = {
+        "hidden_layer_sizes": [(64, 32)],
+        "alpha": [0.001],
+        "solver": ["adam", "sgd"],
+        "learning_rate_init": [0.01],
+        "learning_rate": ["adaptive"],
+        "batch_size": ["auto"],
+        "early_stopping": [True],
+        "validation_fraction": [0.1],
+    }
+    results = {}
+    for estimator in (
+        MLPClassifier(max_iter=20, random_state=0),
+        KerasMLPClassifier(epochs=20, random_state=0),
+    ):
+        search = GridSearchCV(estimator, grid, cv=2).fit(X, y)
+        assert len(search.cv_results_["params"]) == 2
+        results[type(estimator).__name__] = search
+    keras_search = results["KerasMLPClassifier"]
+    assert keras_search.best_score_ > results["MLPClassifier"].best_score_ - 0.05
+    assert keras_search.best_estimator_.n_iter_ <= 20
 
 
-def test_keras_only_activation_still_predicts(digits_flat):
-    X, y = digits_flat
-    clf = fitted(X, y, epochs=2, activation="gelu")
-    np.testing.assert_allclose(
-        clf.predict_proba(X), clf.model_.predict(X, verbose=0), rtol=1e-5, atol=1e-6
-    )
+# -- bad input: the classifier's entry points ------------------------------------
 
 
-def test_refit_predicts_with_the_new_weights(digits_flat):
-    X, y = digits_flat
-    clf = fitted(X, y, epochs=1)
-    before = clf.predict_proba(X)
-    clf.set_params(epochs=5).fit(X, y)
-    after = clf.predict_proba(X)
-    assert not np.allclose(before, after)
-    np.testing.assert_allclose(
-        after, clf.model_.predict(X, verbose=0), rtol=1e-4, atol=1e-6
-    )
+@pytest.mark.bad_input
+@pytest.mark.parametrize("method", ["fit", "predict"])
+@pytest.mark.parametrize("case, make, error, message", BAD_X, ids=BAD_X_IDS)
+def test_bad_X(bad_input_fitted, bad_input_data, method, case, make, error, message):
+    X = make(bad_input_data[1])
+    with pytest.raises(error, match=message):
+        call_entry_point(bad_input_fitted, bad_input_data, "classifier", method, X)
 
 
+@pytest.mark.bad_input
+def test_other_size_at_predict_than_at_fit(bad_input_fitted):
+    with pytest.raises(
+        ValueError, match="X has 10 features, but KerasMLPClassifier is expecting 64"
+    ):
+        bad_input_fitted["classifier"].predict(np.zeros((3, 10)))
+
+
+# Hyperparameters, checked at fit: (params, message)
+BAD_PARAMS = [
+    (
+        {"hidden_layer_sizes": (0,)},
+        r"'hidden_layer_sizes' parameter .* sequence of ints >= 1\. Got \(0,\)",
+    ),
+    ({"hidden_layer_sizes": "32,64"}, r"'hidden_layer_sizes' parameter .* Got '32,64'"),
+    (
+        {"hidden_layer_sizes": (32, 2.5)},
+        r"'hidden_layer_sizes' parameter .* Got \(32, 2.5\)",
+    ),
+    ({"epochs": -1}, r"'epochs' parameter .* int in the range \[1, inf\)\. Got -1"),
+    ({"epochs": 2.5}, r"'epochs' parameter .* Got 2.5"),
+    (
+        {"batch_size": 0},
+        r"'batch_size' parameter .*'auto'.* int in the range \[1, inf\)\. Got 0",
+    ),
+    (
+        {"activation": "swishy"},
+        r"'activation' parameter .* \['identity', 'logistic', 'relu', 'tanh'\].*Got 'swishy'",
+    ),
+    (
+        {"solver": "lbfgs"},
+        r"'solver' parameter .* \{'adam', 'sgd'\}|'solver' parameter .* \{'sgd', 'adam'\}",
+    ),
+    ({"alpha": -1.0}, r"'alpha' parameter .* range \[0(\.0)?, inf\)\. Got -1.0"),
+    ({"learning_rate": "fast"}, r"'learning_rate' parameter .* Got 'fast'"),
+    (
+        {"learning_rate_init": 0.0},
+        r"'learning_rate_init' parameter .* range \(0(\.0)?, inf\)\. Got 0.0",
+    ),
+    ({"dropout": 1.0}, r"'dropout' parameter .* range \[0(\.0)?, 1(\.0)?\)\. Got 1.0"),
+    ({"momentum": 2}, r"'momentum' parameter .* Got 2"),
+    ({"validation_fraction": 0.0}, r"'validation_fraction' parameter .* Got 0.0"),
+    ({"early_stopping": "yes"}, r"'early_stopping' parameter .* Got 'yes'"),
+    ({"n_iter_no_change": 0}, r"'n_iter_no_change' parameter .* Got 0"),
+    ({"tol": -1.0}, r"'tol' parameter .* Got -1.0"),
+    ({"class_weight": "uniform"}, r"'class_weight' parameter .* Got 'uniform'"),
+    (
+        {"optimizer": "no-such-optimizer"},
+        r"'optimizer' parameter .* name of a Keras optimizer",
+    ),
+    ({"modle__units": 3}, r"unknown parameter.*'modle__units'.*fit__"),
+]
+
+
+@pytest.mark.bad_input
 @pytest.mark.parametrize(
-    "n_samples, batch_size", [(600, 100), (700, 100), (650, 100), (1797, 32)]
+    "params, message",
+    BAD_PARAMS,
+    ids=[next(iter(p[0])) + "=" + repr(next(iter(p[0].values()))) for p in BAD_PARAMS],
 )
-def test_an_epoch_is_one_pass_over_the_data(digits_flat, n_samples, batch_size):
-    X, y = digits_flat
-    clf = fitted(X[:n_samples], y[:n_samples], epochs=3, batch_size=batch_size)
-    steps = -(-n_samples // batch_size)
-    assert int(clf.model_.optimizer.iterations) == 3 * steps
-    # continuing on data of another size keeps counting whole passes
-    clf.set_params(warm_start=True, epochs=2).fit(X[:500], y[:500])
-    assert int(clf.model_.optimizer.iterations) == 3 * steps + 2 * -(-500 // batch_size)
+def test_bad_hyperparameters_are_refused_at_fit(bad_input_data, params, message):
+    images, rows, y = bad_input_data
+    clf = KerasMLPClassifier(**params)  # __init__ only stores them
+    with pytest.raises((ValueError, TypeError), match=message):
+        clf.fit(rows, y)
+    pipe = make_mnist_pipeline(**params)
+    with pytest.raises((ValueError, TypeError), match=message):
+        pipe.fit(images, y)
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "score"])
+def test_use_before_fit(bad_input_data, method):
+    _, rows, y = bad_input_data
+    args = (rows, y) if method == "score" else (rows,)
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        getattr(KerasMLPClassifier(), method)(*args)
 
 
 def test_a_misspelt_parameter_is_refused_with_a_suggestion(digits_flat):

@@ -4,7 +4,6 @@ import json
 import os
 import pty
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,21 +14,8 @@ from PIL import Image
 
 import skmnist as skmnist_package
 
-EXE = shutil.which("skmnist", path=os.path.dirname(sys.executable)) or shutil.which(
-    "skmnist"
-)
-
-
-def skmnist(*args, env=None, **kwargs):
-    """Run the installed console script."""
-    assert EXE, "the skmnist console script is not installed"
-    return subprocess.run(
-        [EXE, *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        **kwargs,
-    )
+from .conftest import EXE
+from .conftest import run_skmnist as skmnist
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +62,7 @@ def test_version():
     assert result.returncode == 0 and skmnist_package.__version__ in result.stdout
 
 
+@pytest.mark.slow
 def test_train_prints_epochs_and_test_accuracy(trained, mnist_test):
     model, result = trained
     assert result.returncode == 0, result.stderr
@@ -93,6 +80,7 @@ def test_train_prints_epochs_and_test_accuracy(trained, mnist_test):
     assert round(loaded.score(X_test, y_test), 4) == float(accuracy[0].split()[2])
 
 
+@pytest.mark.slow
 def test_train_json(mnist_home, tmp_path):
     result = skmnist(
         "train",
@@ -111,6 +99,7 @@ def test_train_json(mnist_home, tmp_path):
     assert "epoch 1/1" in result.stderr  # progress goes to stderr
 
 
+@pytest.mark.slow
 def test_train_draws_a_progress_bar_on_a_terminal(mnist_home):
     main, child = pty.openpty()
     proc = subprocess.Popen(
@@ -138,6 +127,7 @@ def test_train_draws_a_progress_bar_on_a_terminal(mnist_home):
     assert "\r\x1b[Kepoch 2/2  loss" in screen
 
 
+@pytest.mark.slow
 # While the network is built and compiled, and between epochs (where Ctrl-C
 # used to land inside TensorFlow and crash the process in 1 run in 16).
 @pytest.mark.parametrize("after", ["training on", "epoch 1/50"])
@@ -159,6 +149,7 @@ def test_ctrl_c_stops_cleanly_and_saves_nothing(mnist_home, tmp_path, after):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_evaluate(trained, mnist_test):
     model, _ = trained
     result = skmnist("evaluate", str(model))
@@ -203,6 +194,7 @@ def _write_digit(image, style, path):
         )
 
 
+@pytest.mark.slow
 def test_predict_image_files_in_every_style(trained, mnist_test, tmp_path):
     model, _ = trained
     X_test, y_test = mnist_test
@@ -231,6 +223,7 @@ def test_predict_image_files_in_every_style(trained, mnist_test, tmp_path):
         assert right[k * n : (k + 1) * n].sum() >= direct.sum() - 2, style
 
 
+@pytest.mark.slow
 def test_predict_reports_bad_files_and_predicts_the_rest(trained, mnist_test, tmp_path):
     model, _ = trained
     good = tmp_path / "seven.png"
@@ -268,6 +261,7 @@ def test_predict_reports_bad_files_and_predicts_the_rest(trained, mnist_test, tm
     assert data[1] == {"file": str(missing), "error": "no such file"}
 
 
+@pytest.mark.slow
 def test_search_ranks_saves_the_best_and_the_results(mnist_home, tmp_path):
     best = tmp_path / "best.skmnist"
     results = tmp_path / "results.csv"
@@ -301,6 +295,7 @@ def test_search_ranks_saves_the_best_and_the_results(mnist_home, tmp_path):
     assert skmnist_package.load(best)[-1].n_iter_ in (1, 2)
 
 
+@pytest.mark.slow
 def test_search_json(mnist_home, tmp_path):
     results = tmp_path / "results.json"
     result = skmnist(
@@ -323,6 +318,7 @@ def test_search_json(mnist_home, tmp_path):
     assert json.loads(results.read_text()) == data["results"]
 
 
+@pytest.mark.slow
 def test_report_writes_figures_and_a_page(trained, tmp_path):
     model, _ = trained
     results = tmp_path / "results.json"

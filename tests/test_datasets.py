@@ -1,3 +1,5 @@
+"""fetch_mnist: where it looks, what it reads, what it downloads, bad files."""
+
 import gzip
 import hashlib
 import shutil
@@ -7,11 +9,13 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from skmnist import fetch_mnist
 from skmnist.datasets import _parse_idx
 
-from .conftest import MNIST_FILES
+from .conftest import MNIST_FILES, property_settings
 
 
 def _snapshot(directory):
@@ -315,3 +319,77 @@ def test_two_processes_fetching_into_one_empty_directory(mirror, tmp_path):
         assert proc.returncode == 0, err
         assert out.strip() == "10000 [7, 2, 1]"
     assert _only_verified_files(tmp_path)
+
+
+# -- bad input: corrupt and missing files, bad IDX bytes -------------------------
+# Run on the JAX backend too, as all the bad-input cases always were.
+
+
+# (case, bytes of the file or None for a truncated real file, message)
+LOADER_CASES = [
+    ("random bytes, not gzip", b"not a gzip file at all", "not a complete gzip file"),
+    ("truncated gzip", None, "not a complete gzip file"),
+    (
+        "wrong IDX magic",
+        gzip.compress(b"\x00\x00\x08\x09" + bytes(100)),
+        "SHA-256 of its decompressed bytes is",
+    ),
+    ("empty file", b"", "not a complete gzip file|SHA-256"),
+]
+
+
+@pytest.mark.jax
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    "case, content, message", LOADER_CASES, ids=[c[0] for c in LOADER_CASES]
+)
+def test_corrupt_files_are_reported(mnist_home, tmp_path, case, content, message):
+    labels = MNIST_FILES[3]
+    (tmp_path / MNIST_FILES[2]).write_bytes((mnist_home / MNIST_FILES[2]).read_bytes())
+    if content is None:
+        content = (mnist_home / labels).read_bytes()[:1000]
+    (tmp_path / labels).write_bytes(content)
+    with pytest.raises(OSError, match=message) as info:
+        fetch_mnist("test", data_home=tmp_path, download_if_missing=False)
+    assert labels in str(info.value)
+
+
+@pytest.mark.jax
+@pytest.mark.bad_input
+def test_a_directory_of_other_files(tmp_path):
+    (tmp_path / "notes.txt").write_text("no digits here")
+    (tmp_path / "train-images.csv").write_text("1,2,3")
+    with pytest.raises(
+        FileNotFoundError, match="MNIST files not found: t10k-images"
+    ) as info:
+        fetch_mnist("test", data_home=tmp_path, download_if_missing=False)
+    assert str(tmp_path) in str(info.value) and "SKMNIST_DATA" in str(info.value)
+
+
+@pytest.mark.jax
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"\x00\x00", "too short for an IDX header"),
+        (b"\x00\x00\x0d\x01" + bytes(8), "bad IDX magic number 0x00000d01"),
+        (
+            b"\x00\x00\x08\x01\x00\x00\x00\x05abc",
+            r"announces shape \(5,\) \(5 bytes\) but the file holds 3",
+        ),
+    ],
+)
+def test_idx_parser_names_what_is_wrong(data, message):
+    with pytest.raises(ValueError, match=message):
+        _parse_idx(data, "file", 1)
+
+
+@pytest.mark.jax
+@property_settings()
+@given(st.binary(max_size=200), st.integers(1, 3))
+def test_random_bytes_in_the_idx_parser(data, ndim):
+    try:
+        array = _parse_idx(data, "file", ndim)
+    except ValueError:
+        return
+    assert array.ndim == ndim and array.dtype == np.uint8

@@ -3,19 +3,20 @@
 import concurrent.futures
 import json
 import os
+import queue
 import signal
 import subprocess
-import time
 
 import joblib
 import numpy as np
 import pytest
-from distributed import Client, LocalCluster
+from distributed import Client, LocalCluster, WorkerPlugin
 from sklearn.model_selection import StratifiedKFold, cross_validate
 
 from skmnist import fault_tolerant_client, make_mnist_pipeline
 
-from .test_cli import EXE, skmnist
+from .conftest import EXE
+from .conftest import run_skmnist as skmnist
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,7 @@ def client():
 
 @pytest.fixture(scope="module")
 def local_result(local_search):
-    return local_search.best_params_, local_search.cv_results_["mean_test_score"]
+    return local_search["best_params"], local_search["mean_test_score"]
 
 
 def _assert_like_local(best_params, scores, local_result):
@@ -58,6 +59,7 @@ def _scatter_spy(client):
     return sizes
 
 
+@pytest.mark.slow
 def test_grid_search_on_the_cluster_matches_local(
     client, make_search, search_data, local_result
 ):
@@ -86,6 +88,7 @@ def test_grid_search_on_the_cluster_matches_local(
     assert set(client.run(pools).values()) == {(1, 1)}
 
 
+@pytest.mark.slow
 def test_models_fitted_on_workers_come_back_working(client, search_data):
     X, y = search_data
     cv = StratifiedKFold(2)
@@ -107,39 +110,97 @@ def test_models_fitted_on_workers_come_back_working(client, search_data):
         assert estimator.score(X[test], y[test]) == pytest.approx(score, abs=1e-12)
 
 
-def _kill_a_busy_worker(client):
-    """SIGKILL a worker process that has been fitting for a second."""
-
-    def fitting():
-        return [
-            worker
-            for worker, keys in client.processing().items()
-            if any("_fit_and_score" in str(key) for key in keys)
-        ]
-
-    deadline = time.monotonic() + 120
-    while not fitting():
-        assert time.monotonic() < deadline, "no fit ever started"
-        time.sleep(0.05)
-    time.sleep(1.0)
-    while not (victims := fitting()):
-        assert time.monotonic() < deadline, "the fits ended before a kill"
-        time.sleep(0.05)
-    pid = client.run(os.getpid, workers=victims[:1])[victims[0]]
-    os.kill(pid, signal.SIGKILL)
-    return victims[0]
+_FITS = "skmnist-tests-fits"  # the topic the workers report their fits on
 
 
-def test_a_worker_killed_mid_search(client, make_search, search_data, local_result):
+def _fit_reporter():
+    """A worker plugin that logs an event when a fit starts executing on it.
+
+    Defined in a function so that it travels to the workers by value
+    (cloudpickle) rather than as a reference to this test module.
+    """
+
+    class ReportFits(WorkerPlugin):
+        name = _FITS
+
+        def setup(self, worker):
+            self.worker = worker
+
+        def transition(self, key, start, finish, **kwargs):
+            if finish == "executing" and "_fit_and_score" in str(key):
+                self.worker.log_event(
+                    _FITS,
+                    {
+                        "worker": self.worker.address,
+                        "pid": os.getpid(),
+                        "key": str(key),
+                    },
+                )
+
+    return ReportFits()
+
+
+@pytest.fixture
+def cluster_events(client):
+    """Queues of what the cluster reports: fits starting, workers removed."""
+    fits, removed = queue.Queue(), queue.Queue()
+    client.subscribe_topic(_FITS, lambda event: fits.put(event[1]))
+
+    def on_scheduler_event(event):
+        msg = event[1]
+        if isinstance(msg, dict) and msg.get("action") == "remove-worker":
+            removed.put(msg)
+
+    client.subscribe_topic("all", on_scheduler_event)
+    client.register_plugin(_fit_reporter(), name=_FITS)
+    try:
+        yield fits, removed
+    finally:
+        client.unregister_worker_plugin(_FITS)
+        client.unsubscribe_topic(_FITS)
+        client.unsubscribe_topic("all")
+
+
+def _next(events, what, timeout, alive=None):
+    """The next event from ``events``, failing after ``timeout`` seconds."""
+    try:
+        return events.get(timeout=timeout)
+    except queue.Empty:
+        detail = alive() if alive else ""
+        pytest.fail(f"the cluster reported no {what} within {timeout} s. {detail}")
+
+
+def _kill_a_busy_worker(events, alive=None):
+    """SIGKILL the first worker that reports a fit executing on it.
+
+    Returns the worker's address once the scheduler has reported removing it
+    with a fit still among its processing tasks: the kill was mid-fit.
+    """
+    fits, removed = events
+    started = _next(fits, "fit starting on a worker", 180, alive)
+    os.kill(started["pid"], signal.SIGKILL)
+    while True:
+        gone = _next(removed, f"removal of the killed worker {started['worker']}", 60)
+        if gone["worker"] == started["worker"]:
+            break
+    assert any("_fit_and_score" in str(key) for key in gone["processing-tasks"]), gone
+    return started["worker"]
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_search(
+    client, cluster_events, make_search, search_data, local_result
+):
     """Dask re-runs the fits of a dead worker, and recomputes the data it held."""
-    killer = concurrent.futures.ThreadPoolExecutor(1)
-    victim = killer.submit(_kill_a_busy_worker, client)
-    with joblib.parallel_config(
-        backend="dask", client=fault_tolerant_client(client), scatter=list(search_data)
-    ):
-        search = make_search(n_jobs=-1).fit(*search_data)
-    victim = victim.result()
-    killer.shutdown()
+    with concurrent.futures.ThreadPoolExecutor(1) as killer:
+        victim = killer.submit(_kill_a_busy_worker, cluster_events)
+        with joblib.parallel_config(
+            backend="dask",
+            client=fault_tolerant_client(client),
+            scatter=list(search_data),
+        ):
+            search = make_search(n_jobs=-1).fit(*search_data)
+        victim = victim.result(timeout=60)
     assert victim not in client.scheduler_info()["workers"]  # it really died
     _assert_like_local(
         search.best_params_, search.cv_results_["mean_test_score"], local_result
@@ -152,7 +213,8 @@ def test_fault_tolerant_client_wants_a_client():
         fault_tolerant_client("tcp://127.0.0.1:8786")
 
 
-def test_a_worker_killed_mid_command_line_search(client, local_result):
+@pytest.mark.slow
+def test_a_worker_killed_mid_command_line_search(client, cluster_events, local_result):
     # the same search as make_search's, on the same 3,000 images
     args = ["--epochs", "1,3", "--hidden-layer-sizes", "16", "32,64", "--cv", "3"]
     args += ["--max-samples", "3000", "--random-state", "0", "--json"]
@@ -162,8 +224,16 @@ def test_a_worker_killed_mid_command_line_search(client, local_result):
         stderr=subprocess.PIPE,
         text=True,
     )
-    victim = _kill_a_busy_worker(client)
-    out, err = proc.communicate(timeout=600)
+    try:
+        victim = _kill_a_busy_worker(
+            cluster_events,
+            alive=lambda: f"skmnist search exit code: {proc.poll()}",
+        )
+        out, err = proc.communicate(timeout=600)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 0, err[-3000:]
     assert victim not in client.scheduler_info()["workers"]
     result = json.loads(out)
@@ -190,6 +260,7 @@ def test_a_worker_killed_mid_command_line_search(client, local_result):
     client.wait_for_workers(2, timeout=60)
 
 
+@pytest.mark.slow
 def test_cli_search_on_a_local_cluster(mnist_home, tmp_path):
     result = skmnist(
         "search",
@@ -217,6 +288,7 @@ def test_cli_search_on_a_local_cluster(mnist_home, tmp_path):
     assert [int(line.split()[0]) for line in table] == [1, 2]
 
 
+@pytest.mark.slow
 def test_cli_unreachable_scheduler(mnist_home):
     result = skmnist(
         "search",

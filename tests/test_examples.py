@@ -14,6 +14,7 @@ def test_there_are_examples():
     assert len(EXAMPLES) >= 5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_example_runs(script, mnist_home, tmp_path):
     env = {**os.environ, "SKMNIST_EXAMPLE_SMALL": "1", "MPLBACKEND": "Agg"}

@@ -11,12 +11,18 @@ import zipfile
 import joblib
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
 import skmnist
 from skmnist import KerasMLPClassifier, make_mnist_pipeline
 from skmnist.persistence import ModelFileError
+
+from .conftest import property_settings
+
+pytestmark = pytest.mark.jax
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +73,7 @@ def test_pipeline_round_trip_is_exact(fitted, tmp_path):
     assert os.listdir(tmp_path) == ["digits.skmnist"]
 
 
+@pytest.mark.slow
 def test_classifier_round_trip_and_training_continues(digits_flat, tmp_path):
     X, y = digits_flat
     clf = KerasMLPClassifier(epochs=2, random_state=0).fit(X, y)
@@ -88,6 +95,7 @@ def test_save_overwrites_atomically(fitted, digits_flat, tmp_path):
     assert os.listdir(tmp_path) == ["model.skmnist"]
 
 
+@pytest.mark.slow
 def test_save_refuses_what_it_cannot_store(fitted, digits_flat, tmp_path):
     X, y = digits_flat
     path = tmp_path / "model.skmnist"
@@ -193,6 +201,7 @@ def test_load_of_a_missing_file(tmp_path):
         skmnist.load(tmp_path / "nothing.skmnist")
 
 
+@pytest.mark.slow
 def test_a_model_file_loads_on_the_other_backend(digits_flat, tmp_path):
     import keras
 
@@ -213,3 +222,12 @@ def test_a_model_file_loads_on_the_other_backend(digits_flat, tmp_path):
         check=True,
     )
     np.testing.assert_array_equal(np.load(tmp_path / "X.npy"), clf.predict_proba(X))
+
+
+@property_settings()
+@given(st.binary(max_size=300))
+def test_random_bytes_as_a_model_file(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("model") / "random.skmnist"
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match="Cannot load .* as an skmnist model"):
+        skmnist.load(path)

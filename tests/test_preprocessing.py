@@ -1,10 +1,25 @@
+"""ImageFlattener: images of any layout to scaled float32 rows; its bad input."""
+
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from skmnist import ImageFlattener
+
+from .conftest import (
+    BAD_PIXELS,
+    BAD_PIXELS_IDS,
+    BAD_X,
+    BAD_X_IDS,
+    call_entry_point,
+    property_settings,
+    random_arrays,
+)
 
 
 def test_mnist_images_become_scaled_float32_rows(mnist_test):
@@ -133,3 +148,57 @@ def test_feature_names_and_pandas_output(mnist_test):
     frame = clone(flattener).set_output(transform="pandas").fit_transform(X)
     assert isinstance(frame, pd.DataFrame) and frame.shape == (3, 784)
     assert list(frame.columns[:2]) == ["pixel0", "pixel1"]
+
+
+# -- bad input: the flattener's entry points -------------------------------------
+# Run on the JAX backend too, as all the bad-input cases always were.
+
+
+@pytest.mark.jax
+@pytest.mark.bad_input
+@pytest.mark.parametrize("method", ["fit", "transform"])
+@pytest.mark.parametrize("case, make, error, message", BAD_X, ids=BAD_X_IDS)
+def test_bad_X(bad_input_fitted, bad_input_data, method, case, make, error, message):
+    X = make(bad_input_data[0])
+    with pytest.raises(error, match=message):
+        call_entry_point(bad_input_fitted, bad_input_data, "flattener", method, X)
+
+
+@pytest.mark.jax
+@pytest.mark.bad_input
+@pytest.mark.parametrize("method", ["fit", "transform"])
+@pytest.mark.parametrize("case, make, message", BAD_PIXELS, ids=BAD_PIXELS_IDS)
+def test_pixels_out_of_range(
+    bad_input_fitted, bad_input_data, method, case, make, message
+):
+    X = make(bad_input_data[0])
+    with pytest.raises(ValueError, match=message):
+        call_entry_point(bad_input_fitted, bad_input_data, "flattener", method, X)
+
+
+@pytest.mark.jax
+@pytest.mark.bad_input
+def test_other_size_at_transform_than_at_fit(bad_input_fitted):
+    with pytest.raises(ValueError, match="fitted on 8x8 images, got 28x28"):
+        bad_input_fitted["flattener"].transform(np.zeros((3, 28, 28)))
+
+
+@pytest.mark.jax
+@pytest.mark.bad_input
+def test_transform_before_fit_says_not_fitted_yet(bad_input_data):
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        ImageFlattener().transform(bad_input_data[0])
+
+
+@pytest.mark.jax
+@property_settings()
+@given(random_arrays())
+def test_random_arrays_into_the_flattener(X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            out = ImageFlattener().fit_transform(X)
+        except (ValueError, TypeError):
+            return
+    assert out.dtype == np.float32 and out.ndim == 2 and len(out) == len(X)
+    assert np.all((out >= 0) & (out <= 1))

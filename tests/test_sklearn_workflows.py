@@ -133,6 +133,7 @@ def grid_n_jobs_1(digits):
     return GridSearchCV(_pipeline(), GRID, cv=2, n_jobs=1).fit(X, y)
 
 
+@pytest.mark.slow
 def test_grid_search(grid_n_jobs_1):
     search = grid_n_jobs_1
     assert search.best_params_ == {
@@ -143,6 +144,7 @@ def test_grid_search(grid_n_jobs_1):
     assert search.best_estimator_.named_steps["mlp"].epochs == 6
 
 
+@pytest.mark.slow
 def test_grid_search_two_workers_matches_one(grid_n_jobs_1, digits):
     X, y = _search_data(digits)
     search = GridSearchCV(_pipeline(), GRID, cv=2, n_jobs=2).fit(X, y)
@@ -154,6 +156,7 @@ def test_grid_search_two_workers_matches_one(grid_n_jobs_1, digits):
     )
 
 
+@pytest.mark.slow
 def test_randomized_search(digits):
     X, y = _search_data(digits)
     search = RandomizedSearchCV(
@@ -163,6 +166,7 @@ def test_randomized_search(digits):
     assert search.best_score_ > 0.5
 
 
+@pytest.mark.slow
 def test_halving_search_over_epochs(digits):
     X, y = _search_data(digits)
     search = HalvingGridSearchCV(
@@ -213,6 +217,7 @@ np.save(sys.argv[1], proba)
 """
 
 
+@pytest.mark.slow
 def test_same_random_state_same_model_everywhere(digits_flat, tmp_path):
     X, y = digits_flat
     X = X.astype(np.float64)
@@ -269,6 +274,7 @@ for how, load in [
 """
 
 
+@pytest.mark.slow
 def test_fitted_pipeline_round_trip_in_a_fresh_process(
     mnist_train, mnist_test, tmp_path
 ):
@@ -317,6 +323,7 @@ def test_params_through_the_pipeline():
 # -- input kinds --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_pixel_dtypes_train_the_same_model(mnist_train, mnist_test):
     X, y = mnist_train
     X_test, y_test = mnist_test

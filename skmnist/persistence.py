@@ -3,8 +3,9 @@
 A model file is a zip archive of exactly two members:
 
 - ``skmnist.json``: the format name and version, the skmnist version that
-  wrote it, and for each step of the model its name, its class (one of
-  :data:`_CLASS_NAMES`), its parameters and its fitted attributes, as JSON;
+  wrote it, and for each step of the model its name, its class
+  (``ImageFlattener`` or ``KerasMLPClassifier``), its parameters and its
+  fitted attributes, as JSON;
 - ``weights.npz``: the network's weights as plain NumPy arrays.
 
 An estimator takes part through one pair of methods:
@@ -14,10 +15,14 @@ transformer), and ``__skmnist_setstate__(state, arrays)`` makes an
 unfitted estimator, its parameters already set, the fitted one they
 describe, or raises ``ValueError``.
 
-Loading happens in two phases. :func:`read_model_file` parses the JSON and
-the arrays and checks them without importing Keras; :meth:`ModelFile.build`
-looks the classes up in a fixed table, sets the saved parameters and hands
-each estimator its fitted state. :func:`load` does both. Nothing
+Loading happens in two phases. :func:`read_model_file` reads the file within
+bounds and checks it, without importing Keras: each member's inflated size,
+the JSON's size and nesting, every fitted attribute against its class's
+schema, the order of the steps, and the weights in the shapes and float
+dtypes the declared network needs (see :mod:`skmnist._model_format`).
+:meth:`ModelFile.build` then validates the parameters as ``fit`` does,
+builds the network and hands each estimator its fitted state. :func:`load`
+does both. Nothing
 is unpickled (``allow_pickle=False``) and no Keras configuration is
 deserialized, so a crafted file can at worst fail to load. This is stricter
 than a ``.keras`` file in Keras' safe mode, whose protection some Keras
@@ -33,36 +38,20 @@ import json
 import os
 import tempfile
 import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from . import __version__
+from . import __version__, _model_format
+from ._model_format import ModelFileError
 
 __all__ = ["ModelFile", "ModelFileError", "load", "read_model_file", "save"]
 
-_FORMAT = "skmnist-model"
-_FORMAT_VERSION = 1
-_META = "skmnist.json"
-_WEIGHTS = "weights.npz"
-# dtype kinds an array may have in a model file: no objects but strings.
-_ARRAY_KINDS = "biufUO"
-
-
-class ModelFileError(ValueError):
-    """A file that is not a model file this version of skmnist can load."""
-
-
-# The classes a model file may name (nothing else is ever instantiated), and
-# the private attributes each may store besides its fitted ones.
-_CLASS_NAMES = {"ImageFlattener": (), "KerasMLPClassifier": ("_n_fit_samples",)}
-
 
 def _classes():
-    """The classes of :data:`_CLASS_NAMES` (importing Keras)."""
+    """The classes a model file may name, by name (importing Keras)."""
     from .classifier import KerasMLPClassifier
     from .preprocessing import ImageFlattener
 
@@ -100,49 +89,6 @@ def _encode(value, where):
         "booleans, None, and lists, tuples, dicts and arrays of them. Set it to one "
         "of these (for example callbacks=None) before saving."
     )
-
-
-def _decode(data):
-    if isinstance(data, list):
-        return [_decode(v) for v in data]
-    if not isinstance(data, dict):
-        return data
-    if set(data) == {"tuple"}:
-        return tuple(_decode(v) for v in data["tuple"])
-    if set(data) == {"dict"}:
-        return {_decode(k): _decode(v) for k, v in data["dict"]}
-    if set(data) == {"array", "dtype"}:
-        dtype = np.dtype(data["dtype"])
-        if dtype.kind not in _ARRAY_KINDS:
-            raise ValueError(f"arrays of dtype {dtype} are not allowed")
-        array = np.array(data["array"], dtype=dtype)
-        if not _plain_array(array):
-            raise ValueError("object arrays may hold only strings and ints")
-        return array
-    raise ValueError(f"unexpected JSON object with keys {sorted(data)}")
-
-
-def _contains_dict(value):
-    if isinstance(value, dict):
-        return True
-    return isinstance(value, (list, tuple)) and any(map(_contains_dict, value))
-
-
-def _check_params(cls_name, params):
-    """Refuse mappings in parameters: Keras would deserialize them as objects."""
-    for name, value in params.items():
-        if name != "class_weight" and _contains_dict(value):
-            raise TypeError(
-                f"{cls_name}.{name} = {value!r}: a model file stores mappings only in "
-                "class_weight; Keras would read one here as an object to build."
-            )
-
-
-def _check_state(cls_name, state):
-    for name in state:
-        fitted = name.endswith("_") and name[:1].isalpha() and name.isidentifier()
-        if not (fitted or name in _CLASS_NAMES[cls_name]):
-            raise ValueError(f"{cls_name} has no fitted attribute {name!r}")
 
 
 # -- save ----------------------------------------------------------------------
@@ -227,7 +173,7 @@ def save(estimator, path):
         check_is_fitted(step)
         where = f"{type(step).__name__}.{{}}"
         params = step.get_params(deep=False)
-        _check_params(type(step).__name__, params)
+        _model_format.refuse_mappings(type(step).__name__, params)
         state, weights = step.__skmnist_getstate__()  # the last step's are kept
         meta_steps.append(
             {
@@ -238,8 +184,8 @@ def save(estimator, path):
             }
         )
     meta = {
-        "format": _FORMAT,
-        "format_version": _FORMAT_VERSION,
+        "format": _model_format.FORMAT,
+        "format_version": _model_format.FORMAT_VERSION,
         "skmnist_version": __version__,
         "pipeline": isinstance(estimator, Pipeline),
         "steps": meta_steps,
@@ -252,8 +198,8 @@ def save(estimator, path):
     try:
         with os.fdopen(fd, "wb") as f:
             with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                archive.writestr(_META, json.dumps(meta, indent=1))
-                archive.writestr(_WEIGHTS, arrays.getvalue())
+                archive.writestr(_model_format.META, json.dumps(meta, indent=1))
+                archive.writestr(_model_format.WEIGHTS, arrays.getvalue())
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -347,75 +293,11 @@ def read_model_file(path):
     if not path.is_file():
         raise FileNotFoundError(f"No model file at {path}.")
     with _naming(path):
-        meta, weights = _read(path)
-        steps = _check_steps(meta)
-        if not meta.get("pipeline") and len(steps) != 1:
-            raise ValueError("it holds several steps but no pipeline")
-        return ModelFile(path, steps, bool(meta.get("pipeline")), weights)
-
-
-def _read(path):
-    """The metadata and the weights of a model file, checked for form only."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = sorted(archive.namelist())
-            if members != sorted([_META, _WEIGHTS]):
-                raise ModelFileError(
-                    f"it holds {members}, expected exactly {[_META, _WEIGHTS]}"
-                )
-            meta = json.loads(archive.read(_META))
-            weights_file = io.BytesIO(archive.read(_WEIGHTS))
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        raise ModelFileError(
-            f"it is not a zip archive ({exc}); pickle and joblib files are not "
-            "model files"
-        ) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"its {_META} is not valid JSON ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
-        raise ModelFileError(f"its {_META} does not describe an skmnist model")
-    version = meta.get("format_version")
-    if not isinstance(version, int) or version > _FORMAT_VERSION:
-        raise ModelFileError(
-            f"it was written in model file format {version!r} (by skmnist "
-            f"{meta.get('skmnist_version')}), and this skmnist {__version__} reads "
-            f"formats up to {_FORMAT_VERSION}; upgrade skmnist to load it"
-        )
-    try:
-        with np.load(weights_file, allow_pickle=False) as npz:
-            weights = [npz[f"arr_{i}"] for i in range(len(npz.files))]
-    except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
-        raise ModelFileError(
-            f"its {_WEIGHTS} is not a plain array archive ({exc})"
-        ) from None
-    return meta, weights
-
-
-def _check_steps(meta):
-    """The steps of the metadata, decoded, with known class names only."""
-    steps = meta.get("steps")
-    if not isinstance(steps, list) or not steps:
-        raise ValueError("it lists no steps")
-    checked = []
-    for entry in steps:
-        if not isinstance(entry, dict):
-            raise ValueError(f"a step is {entry!r}, not a JSON object")
-        name = entry.get("class")
-        if name not in _CLASS_NAMES:
-            raise ValueError(
-                f"it names the class {name!r}; model files hold only "
-                f"{sorted(_CLASS_NAMES)}"
-            )
-        params, state = (
-            {key: _decode(value) for key, value in entry[part].items()}
-            for part in ("params", "state")
-        )
-        _check_params(name, params)
-        _check_state(name, state)
-        checked.append(
-            {"name": entry.get("name"), "class": name, "params": params, "state": state}
-        )
-    return checked
+        meta, archive = _model_format.read_archive(path)
+        with archive:
+            steps, shapes = _model_format.check_steps(meta)
+            weights = _model_format.read_weights(archive, shapes)
+        return ModelFile(path, steps, meta["pipeline"], weights)
 
 
 def load(path):

@@ -4,6 +4,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -163,6 +164,23 @@ class ImageFlattener(TransformerMixin, BaseEstimator):
                 "ImageFlattener(max_value=65535) for 16-bit images)."
             )
 
+    def _warn_if_scaled_already(self, X):
+        """Warn of images in [0, 1] after fitting on a larger scale (say 0..255)."""
+        if self.max_value_ <= 1 or not X.size:
+            return
+        high = X.max()
+        if 0 < high <= 1:
+            warnings.warn(
+                f"ImageFlattener was fitted on pixels up to {self.max_value_:g} "
+                f"(max_value_), but every pixel of these images lies in [0, 1]: they "
+                f"look scaled already, and dividing them by {self.max_value_:g} again "
+                "leaves them almost black, which the classifier was never trained "
+                "on. Pass the pixels as they were at fit (for MNIST, 0..255), or "
+                "refit on images scaled like these.",
+                UserWarning,
+                stacklevel=3,
+            )
+
     def transform(self, X):
         """Flatten the images and scale their pixels to [0, 1].
 
@@ -177,10 +195,18 @@ class ImageFlattener(TransformerMixin, BaseEstimator):
         -------
         X_flat : ndarray of shape (n_samples, n_pixels), dtype float32
             One row per image, pixels scaled to [0, 1].
+
+        Warns
+        -----
+        UserWarning
+            When the transformer was fitted on a scale larger than 1 (say
+            0..255) and every pixel of `X` lies in [0, 1]: images scaled
+            already, which a second division would leave almost black.
         """
         check_is_fitted(self)
         X, _ = self._validate(X, reset=False)
         self._check_pixels(X, self.max_value_)
+        self._warn_if_scaled_already(X)
         out = X.astype(np.float32)  # always a copy: the caller's array is untouched
         out /= np.float32(self.max_value_)
         return out

@@ -405,9 +405,9 @@ def measure(argv, *, timeout, limit_mb=8192, env=None):
     )
 
 
-def measure_python(code, **kwargs):
-    """:func:`measure` of ``python -c code``."""
-    return measure([sys.executable, "-c", code], **kwargs)
+def measure_python(code, args=(), **kwargs):
+    """:func:`measure` of ``python -c code *args``."""
+    return measure([sys.executable, "-c", code, *args], **kwargs)
 
 
 # -- A local HTTP mirror -----------------------------------------------------------

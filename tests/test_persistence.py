@@ -4,6 +4,7 @@ import io
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 import zipfile
@@ -20,7 +21,7 @@ import skmnist
 from skmnist import KerasMLPClassifier, make_mnist_pipeline
 from skmnist.persistence import ModelFileError
 
-from .conftest import property_settings
+from .conftest import measure_python, property_settings
 
 pytestmark = pytest.mark.jax
 
@@ -150,7 +151,7 @@ def test_load_refuses_anything_else_and_runs_no_code(case, fitted, tmp_path):
         "extra member": r"expected exactly \['skmnist.json', 'weights.npz'\]",
         "newer format": "format 2 .*reads formats up to 1; upgrade skmnist",
         "unknown class": r"names the class 'posix\.system'",
-        "object weights": "weights.npz is not a plain array archive",
+        "object weights": r"weights.npz holds 1 array\(s\); the network .* has 4",
         "keras object in a parameter": "stores mappings only in class_weight",
         "foreign attribute": "no fitted attribute '_predict_raw'",
         "not json": "skmnist.json is not valid JSON",
@@ -231,3 +232,145 @@ def test_random_bytes_as_a_model_file(tmp_path_factory, data):
     path.write_bytes(data)
     with pytest.raises(ValueError, match="Cannot load .* as an skmnist model"):
         skmnist.load(path)
+
+
+# -- hostile files: refused within bounds ----------------------------------------------
+
+# Peak resident memory of a process that imports skmnist (NumPy, scikit-learn:
+# about 150 MB here) and is refused a file before Keras is imported.
+_HOSTILE_PEAK_MB = 400
+_HOSTILE_SECONDS = 60
+
+
+def _stream_member(path, name, chunks, base):
+    """``base`` (a model file) with member ``name`` replaced by the streamed ``chunks``."""
+    with zipfile.ZipFile(base) as archive:
+        members = {n: archive.read(n) for n in archive.namelist() if n != name}
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+        with archive.open(name, "w", force_zip64=True) as f:
+            for chunk in chunks:
+                f.write(chunk)
+    return path
+
+
+def _zeros(n_bytes, chunk=2**22):
+    for start in range(0, n_bytes, chunk):
+        yield bytes(min(chunk, n_bytes - start))
+
+
+def _npz(*arrays):
+    buffer = io.BytesIO()
+    np.savez(buffer, *arrays)
+    return buffer.getvalue()
+
+
+def _npy_header(shape):
+    """A .npy file whose header declares ``shape`` float32 values and holds none."""
+    buffer = io.BytesIO()
+    header = {"descr": "<f4", "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return np.lib.format.magic(1, 0) + buffer.getvalue()[8:]
+
+
+def _edit(step, part, **values):
+    return lambda meta: meta["steps"][step][part].update(values)
+
+
+def _hostile(case, good, bad):
+    """Write the hostile file ``case`` to ``bad``, from the model file ``good``."""
+    if case == "image_shape_ of 10**10 pixels":
+        _rewrite(good, bad, _edit(0, "state", image_shape_={"tuple": [10**5, 10**5]}))
+    elif case == "JSON member inflating to 256 MiB":
+        _stream_member(bad, "skmnist.json", _zeros(2**28), good)
+    elif case == "weights member inflating to 256 MiB":
+        _stream_member(bad, "weights.npz", _zeros(2**28), good)
+    elif case == "hidden_layer_sizes of 200,000":
+        _rewrite(good, bad, _edit(1, "params", hidden_layer_sizes={"tuple": [200000]}))
+    elif case == "hidden_layer_sizes of 10**9":
+        _rewrite(good, bad, _edit(1, "params", hidden_layer_sizes={"tuple": [10**9]}))
+    elif case == "hidden_layer_sizes of (10**6, 10**6)":
+        sizes = {"tuple": [10**6, 10**6]}
+        _rewrite(good, bad, _edit(1, "params", hidden_layer_sizes=sizes))
+    elif case == ".npy header of 10**12 values":
+        weights = io.BytesIO()
+        with zipfile.ZipFile(weights, "w") as inner:
+            for i in range(4):
+                inner.writestr(f"arr_{i}.npy", _npy_header((10**12,)))
+        _rewrite(good, bad, weights=weights.getvalue())
+    elif case == "JSON nested 100,000 deep":
+        depth = 100_000
+        with zipfile.ZipFile(good) as archive:
+            meta = archive.read("skmnist.json")
+        nested = b'{"deep": ' + b"[" * depth + b"]" * depth + b", "
+        _rewrite(good, bad, extra={"skmnist.json": nested + meta.lstrip()[1:]})
+    elif case == "classes_ of dtype <U25000000":
+        labels = {"array": [f"digit {d}" for d in range(10)], "dtype": "<U25000000"}
+        _rewrite(good, bad, _edit(1, "state", classes_=labels))
+    elif case == "max_value_ of Infinity":
+        _rewrite(good, bad, _edit(0, "state", max_value_=float("inf")))
+    elif case == "complex weights":
+        with zipfile.ZipFile(good) as archive:
+            npz = np.load(io.BytesIO(archive.read("weights.npz")))
+            arrays = [npz[f"arr_{i}"] * (1 + 1j) for i in range(len(npz.files))]
+        _rewrite(good, bad, weights=_npz(*arrays))
+    elif case == "steps reversed":
+        _rewrite(good, bad, edit_meta=lambda meta: meta["steps"].reverse())
+    return bad
+
+
+HOSTILE = {
+    "image_shape_ of 10**10 pixels": r"image_shape_ is \(100000, 100000\)",
+    "JSON member inflating to 256 MiB": r"skmnist.json declares 268,435,456 bytes",
+    "weights member inflating to 256 MiB": r"weights.npz declares 268,435,456 bytes",
+    "hidden_layer_sizes of 200,000": r"shape \(64, 16\), where the network needs "
+    r"\(64, 200000\)",
+    "hidden_layer_sizes of 10**9": r"hidden_layer_sizes is 1000000000, not in "
+    r"\[1, 67108864\]",
+    "hidden_layer_sizes of (10**6, 10**6)": r"a network of 1,000,076,000,010 weights "
+    r"\(layers \[64, 1000000, 1000000, 10\]\); a model file holds at most 67,108,864",
+    ".npy header of 10**12 values": r"shape \(1000000000000,\), where the network",
+    "JSON nested 100,000 deep": r"nested 100,?001 deep",
+    "classes_ of dtype <U25000000": r"at most 1024 characters",
+    "max_value_ of Infinity": r"max_value_ is inf, not a finite number",
+    "complex weights": r"dtype complex\d+, where weights are real floats",
+    "steps reversed": r"holds the steps \['KerasMLPClassifier', 'ImageFlattener'\]",
+}
+
+_LOAD = """
+import sys, skmnist
+try:
+    skmnist.load(sys.argv[1])
+except ValueError as exc:
+    print(type(exc).__name__, exc)
+    print("keras imported:", "keras" in sys.modules)
+    sys.exit(3)
+"""
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_hostile_files_are_refused_within_bounds(case, fitted, tmp_path):
+    good = skmnist.save(fitted[0], tmp_path / "good.skmnist")
+    bad = _hostile(case, good, tmp_path / "bad.skmnist")
+    run = measure_python(_LOAD, args=[bad], timeout=120, limit_mb=4096)
+    assert run.returncode == 3, run.stderr[-2000:]
+    assert run.stdout.startswith(f"ModelFileError Cannot load {bad}")
+    assert re.search(HOSTILE[case], run.stdout), run.stdout
+    # refused while reading: Keras never imported, memory and time bounded
+    assert "keras imported: False" in run.stdout
+    assert run.peak_mb < _HOSTILE_PEAK_MB, f"{run.peak_mb:.0f} MB"
+    assert run.seconds < _HOSTILE_SECONDS
+
+
+def test_a_valid_file_reads_without_keras(fitted, tmp_path):
+    good = skmnist.save(fitted[0], tmp_path / "good.skmnist")
+    code = (
+        "import sys, skmnist\n"
+        "model_file = skmnist.read_model_file(sys.argv[1])\n"
+        "print(model_file, 'keras' in sys.modules)"
+    )
+    run = measure_python(code, args=[good], timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split()[-1] == "False"
+    assert "steps=[ImageFlattener, KerasMLPClassifier]" in run.stdout

@@ -99,6 +99,18 @@ def test_any_real_dtype_is_scaled_the_same(dtype):
     )
 
 
+def test_images_scaled_already_are_warned_about(mnist_test):
+    images, _ = mnist_test
+    flattener = ImageFlattener().fit(images[:1000])  # uint8: max_value_ 255
+    with pytest.warns(UserWarning, match=r"fitted on pixels up to 255 .*scaled"):
+        flattener.transform(images[:10] / 255)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        flattener.transform(images[:10])  # raw pixels: no warning
+        flattener.transform(np.zeros((2, 28, 28)))  # a blank image is not scaled
+        ImageFlattener().fit(images[:10] / 255).transform(images[:10] / 255)
+
+
 def test_auto_keeps_unit_range_floats():
     X = np.array([[[0.0, 0.5], [0.25, 1.0]]])
     flattener = ImageFlattener().fit(X)

@@ -1,0 +1,487 @@
+"""What a model file may hold, read within those bounds, without Keras.
+
+Every size is checked before the bytes behind it are inflated or allocated:
+each zip member is read with a cap on its inflated size (never trusting the
+size it declares), the JSON is checked for size and nesting before it is
+parsed, tagged arrays are counted before they are made, the fitted
+attributes are checked against the schema of their class, and the weights
+are read only in the shapes and dtypes the declared network needs, up to
+:data:`MAX_PARAMETERS` in all. A file that breaks any rule raises
+``ValueError`` saying which; :mod:`skmnist.persistence` adds the file name.
+"""
+
+# Authors: The skmnist developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import io
+import json
+import math
+import re
+import zipfile
+import zlib
+from numbers import Integral, Real
+
+import numpy as np
+
+FORMAT = "skmnist-model"
+FORMAT_VERSION = 1
+META = "skmnist.json"
+WEIGHTS = "weights.npz"
+
+# The largest network a model file may hold: 2**26 weights (256 MiB as
+# float32), some hundred times the widest network the examples train.
+MAX_PARAMETERS = 2**26
+MAX_JSON_BYTES = 16 * 2**20
+MAX_JSON_DEPTH = 32
+# Bytes that an array tagged in the JSON may take once made.
+MAX_ARRAY_BYTES = 64 * 2**20
+# Room for the zip and .npy headers of each weight array.
+_ARRAY_OVERHEAD = 4096
+
+# The classes a model file may name, in the order a pipeline holds them.
+FLATTENER, CLASSIFIER = "ImageFlattener", "KerasMLPClassifier"
+CLASS_NAMES = (FLATTENER, CLASSIFIER)
+
+# dtype kinds a tagged array may have: no objects but strings and ints.
+_ARRAY_KINDS = "biufUO"
+_MAX_STRING_CHARS = 1024
+
+
+class ModelFileError(ValueError):
+    """A file that is not a model file this version of skmnist can load."""
+
+
+# -- the archive -------------------------------------------------------------------
+
+
+def read_archive(path):
+    """The parsed JSON and the raw weights member of a model file.
+
+    The weights member is returned as an open zip member, to be read by
+    :func:`read_weights` once the JSON says how large it may be.
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ModelFileError(
+            f"it is not a zip archive ({exc}); pickle and joblib files are not "
+            "model files"
+        ) from None
+    members = sorted(archive.namelist())
+    if members != sorted([META, WEIGHTS]):
+        archive.close()
+        raise ModelFileError(f"it holds {members}, expected exactly {[META, WEIGHTS]}")
+    try:
+        meta = parse_json(_read_member(archive, META, MAX_JSON_BYTES))
+    except BaseException:
+        archive.close()
+        raise
+    return meta, archive
+
+
+def _read_member(archive, name, limit):
+    """The bytes of a zip member, inflating no more than ``limit`` + 1 of them."""
+    info = archive.getinfo(name)
+    if info.file_size > limit:
+        raise ModelFileError(
+            f"its {name} declares {info.file_size:,} bytes; a model file's {name} "
+            f"may hold at most {limit:,}"
+        )
+    try:
+        with archive.open(info) as member:
+            data = member.read(limit + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise ModelFileError(f"its {name} cannot be read ({exc})") from None
+    if len(data) > limit:
+        raise ModelFileError(
+            f"its {name} inflates to more than {limit:,} bytes, the most a model "
+            f"file's {name} may hold"
+        )
+    return data
+
+
+def parse_json(data):
+    """Parse the metadata, refusing JSON nested deeper than :data:`MAX_JSON_DEPTH`."""
+    without_strings = re.sub(rb'"(?:[^"\\]|\\.)*"', b"", data)
+    codes = np.frombuffer(without_strings, dtype=np.uint8)
+    steps = np.isin(codes, (ord("["), ord("{"))).astype(np.int8)
+    steps -= np.isin(codes, (ord("]"), ord("}"))).astype(np.int8)
+    depth = int(np.cumsum(steps, dtype=np.int32).max(initial=0))
+    if depth > MAX_JSON_DEPTH:
+        raise ModelFileError(
+            f"its {META} is nested {depth} deep; a model file nests at most "
+            f"{MAX_JSON_DEPTH} deep"
+        )
+    try:
+        meta = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"its {META} is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(f"its {META} does not describe an skmnist model")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        from . import __version__
+
+        raise ModelFileError(
+            f"it was written in model file format {version!r} (by skmnist "
+            f"{meta.get('skmnist_version')}), and this skmnist {__version__} reads "
+            f"formats up to {FORMAT_VERSION}; upgrade skmnist to load it"
+        )
+    return meta
+
+
+# -- tagged JSON values -------------------------------------------------------------
+
+
+def decode(data):
+    """A JSON value as saved by :func:`skmnist.save`: tuples, dicts, arrays tagged."""
+    if isinstance(data, list):
+        return [decode(v) for v in data]
+    if not isinstance(data, dict):
+        return data
+    if set(data) == {"tuple"} and isinstance(data["tuple"], list):
+        return tuple(decode(v) for v in data["tuple"])
+    if set(data) == {"dict"} and isinstance(data["dict"], list):
+        if not all(isinstance(item, list) and len(item) == 2 for item in data["dict"]):
+            raise ValueError("a tagged dict holds something other than pairs")
+        return {_hashable(decode(k)): decode(v) for k, v in data["dict"]}
+    if set(data) == {"array", "dtype"}:
+        return _array(data["array"], data["dtype"])
+    raise ValueError(f"unexpected JSON object with keys {sorted(data)}")
+
+
+def _hashable(key):
+    if isinstance(key, (list, dict)):
+        raise ValueError(f"a dict key is {key!r}")
+    return key
+
+
+def _array(values, dtype):
+    try:
+        dtype = np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise ValueError(f"an array has the unknown dtype {dtype!r}") from None
+    if dtype.kind not in _ARRAY_KINDS or dtype.fields or dtype.subdtype:
+        raise ValueError(f"arrays of dtype {dtype} are not allowed")
+    if dtype.kind == "U" and dtype.itemsize > 4 * _MAX_STRING_CHARS:
+        raise ValueError(
+            f"an array has dtype {dtype}; strings in a model file have at most "
+            f"{_MAX_STRING_CHARS} characters"
+        )
+    items = np.array(values, dtype=object)  # one reference each: counted first
+    if items.size * max(dtype.itemsize, 8) > MAX_ARRAY_BYTES:
+        raise ValueError(
+            f"an array of {items.size:,} values of dtype {dtype} is larger than "
+            f"the {MAX_ARRAY_BYTES:,} bytes a model file's arrays may take"
+        )
+    if dtype.kind == "O":
+        if not all(
+            isinstance(v, (str, int)) and not isinstance(v, bool) for v in items.flat
+        ):
+            raise ValueError("object arrays may hold only strings and ints")
+        return items
+    if dtype.kind == "U" and not all(isinstance(v, str) for v in items.flat):
+        raise ValueError(f"an array of dtype {dtype} holds values that are not str")
+    try:
+        return items.astype(dtype)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(
+            f"an array's values do not fit its dtype {dtype} ({exc})"
+        ) from None
+
+
+# -- the steps and their fitted state --------------------------------------------------
+
+
+def check_steps(meta):
+    """The decoded steps of the metadata, each checked against its class's schema.
+
+    Returns a list of dicts with ``name``, ``class``, ``params`` and
+    ``state``, and the weight shapes the classifier's network needs.
+    """
+    steps = meta.get("steps")
+    if not isinstance(steps, list) or not steps:
+        raise ValueError("it lists no steps")
+    pipeline = meta.get("pipeline")
+    if not isinstance(pipeline, bool):
+        raise ValueError(f"its 'pipeline' entry is {pipeline!r}, not true or false")
+    names = [step.get("class") if isinstance(step, dict) else None for step in steps]
+    for name in names:
+        if name not in CLASS_NAMES:
+            raise ValueError(
+                f"it names the class {name!r}; model files hold only "
+                f"{sorted(CLASS_NAMES)}"
+            )
+    expected = [FLATTENER] * (len(steps) - 1) + [CLASSIFIER]
+    if names != expected or (not pipeline and len(steps) != 1):
+        raise ValueError(
+            f"it holds the steps {names}; a model file holds a {CLASSIFIER}, or a "
+            f"pipeline of {FLATTENER} steps followed by a {CLASSIFIER}"
+        )
+    checked = []
+    for entry in steps:
+        step_name = entry.get("name")
+        if pipeline and not isinstance(step_name, str):
+            raise ValueError(f"a pipeline step is named {step_name!r}, not a string")
+        params, state = (_decoded_mapping(entry, part) for part in ("params", "state"))
+        refuse_mappings(entry["class"], params)
+        _SCHEMAS[entry["class"]](params, state)
+        checked.append(
+            {
+                "name": step_name,
+                "class": entry["class"],
+                "params": params,
+                "state": state,
+            }
+        )
+    if pipeline and len({step["name"] for step in checked}) != len(checked):
+        raise ValueError("two of its pipeline steps have the same name")
+    widths = {step["state"]["n_features_in_"] for step in checked}
+    if len(widths) != 1:
+        raise ValueError(
+            f"its steps take different numbers of features: {sorted(widths)}"
+        )
+    return checked, weight_shapes(checked[-1])
+
+
+def _decoded_mapping(entry, part):
+    data = entry.get(part)
+    if not isinstance(data, dict):
+        raise ValueError(f"a step's {part!r} entry is {data!r}, not a JSON object")
+    return {key: decode(value) for key, value in data.items()}
+
+
+def refuse_mappings(cls_name, params):
+    """Refuse mappings in parameters: Keras would deserialize them as objects."""
+    for name, value in params.items():
+        if name != "class_weight" and _contains_dict(value):
+            raise TypeError(
+                f"{cls_name}.{name} = {value!r}: a model file stores mappings only in "
+                "class_weight; Keras would read one here as an object to build."
+            )
+
+
+def _contains_dict(value):
+    if isinstance(value, dict):
+        return True
+    return isinstance(value, (list, tuple)) and any(map(_contains_dict, value))
+
+
+def _attributes(cls_name, state, required, optional=()):
+    unknown = sorted(set(state) - set(required) - set(optional))
+    if unknown:
+        raise ValueError(f"{cls_name} has no fitted attribute {unknown[0]!r}")
+    missing = sorted(set(required) - set(state))
+    if missing:
+        raise ValueError(f"{cls_name} lacks its fitted attribute {missing[0]!r}")
+
+
+def _int(where, value, low=0, high=None):
+    if not isinstance(value, Integral) or isinstance(value, bool):
+        raise ValueError(f"{where} is {value!r}, not an int")
+    if value < low or (high is not None and value > high):
+        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{where} is {value}, not {bound}")
+    return int(value)
+
+
+def _number(where, value, *, finite=False, allow_none=False):
+    if value is None and allow_none:
+        return
+    if not isinstance(value, Real) or isinstance(value, bool):
+        raise ValueError(f"{where} is {value!r}, not a number")
+    if finite and not math.isfinite(value):
+        raise ValueError(f"{where} is {value}, not a finite number")
+
+
+def _numbers(where, values, allow_none=False):
+    if values is None and allow_none:
+        return
+    if not isinstance(values, list):
+        raise ValueError(f"{where} is {values!r}, not a list of numbers")
+    for value in values:
+        _number(where, value)
+
+
+def _feature_names(cls_name, state):
+    names = state.get("feature_names_in_")
+    if names is None:
+        return
+    if not (
+        isinstance(names, np.ndarray)
+        and names.ndim == 1
+        and len(names) == state["n_features_in_"]
+        and all(isinstance(n, str) for n in names)
+    ):
+        raise ValueError(
+            f"{cls_name}.feature_names_in_ is not {state['n_features_in_']} strings"
+        )
+
+
+def _flattener(params, state):
+    name = FLATTENER
+    _attributes(
+        name,
+        state,
+        ("n_features_in_", "image_shape_", "max_value_"),
+        ("feature_names_in_",),
+    )
+    _attributes(name, params, (), ("max_value",))
+    n_features = _int(f"{name}.n_features_in_", state["n_features_in_"], 1)
+    shape = state["image_shape_"]
+    if not (
+        isinstance(shape, tuple)
+        and len(shape) in (1, 2)
+        and all(isinstance(d, Integral) and not isinstance(d, bool) for d in shape)
+        and all(d >= 1 for d in shape)
+        and math.prod(shape) == n_features
+    ):
+        raise ValueError(
+            f"{name}.image_shape_ is {shape!r}; it must be one or two positive ints "
+            f"whose product is n_features_in_ = {n_features}"
+        )
+    value = state["max_value_"]
+    _number(f"{name}.max_value_", value, finite=True)
+    if value <= 0:
+        raise ValueError(f"{name}.max_value_ is {value}, not a positive number")
+    _feature_names(name, state)
+
+
+_CLASSIFIER_STATE = (
+    "n_features_in_",
+    "target_type_",
+    "classes_",
+    "n_classes_",
+    "n_outputs_",
+    "n_outputs_expected_",
+    "n_iter_",
+    "t_",
+    "loss_",
+    "loss_curve_",
+    "best_loss_",
+    "validation_scores_",
+    "best_validation_score_",
+    "history_",
+    "_n_fit_samples",
+)
+
+
+def _classifier(params, state):
+    name = CLASSIFIER
+    _attributes(name, state, _CLASSIFIER_STATE, ("feature_names_in_",))
+    _int(f"{name}.n_features_in_", state["n_features_in_"], 1)
+    _feature_names(name, state)
+    if state["target_type_"] not in ("binary", "multiclass"):
+        raise ValueError(f"{name}.target_type_ is {state['target_type_']!r}")
+    classes = state["classes_"]
+    if not (
+        isinstance(classes, np.ndarray)
+        and classes.ndim == 1
+        and classes.dtype.kind in "biuUO"
+        and len(classes) >= 2
+        and len(np.unique(classes)) == len(classes)
+    ):
+        raise ValueError(f"{name}.classes_ is not a 1-D array of 2 or more labels")
+    n_classes = len(classes)
+    for key in ("n_classes_", "n_outputs_"):
+        if _int(f"{name}.{key}", state[key]) != n_classes:
+            raise ValueError(
+                f"{name}.{key} is {state[key]}, but classes_ holds {n_classes} classes"
+            )
+    _int(f"{name}.n_outputs_expected_", state["n_outputs_expected_"], 1, 1)
+    _int(f"{name}.n_iter_", state["n_iter_"])
+    _int(f"{name}.t_", state["t_"])
+    _int(f"{name}._n_fit_samples", state["_n_fit_samples"], 1)
+    for key in ("loss_", "best_loss_", "best_validation_score_"):
+        _number(f"{name}.{key}", state[key], allow_none=True)
+    _numbers(f"{name}.loss_curve_", state["loss_curve_"])
+    _numbers(f"{name}.validation_scores_", state["validation_scores_"], True)
+    history = state["history_"]
+    if not isinstance(history, dict) or not all(isinstance(k, str) for k in history):
+        raise ValueError(f"{name}.history_ is not a mapping of names to lists")
+    for key, values in history.items():
+        _numbers(f"{name}.history_[{key!r}]", values)
+    sizes = params.get("hidden_layer_sizes", (32, 64))
+    sizes = [sizes] if isinstance(sizes, Integral) else sizes
+    if not isinstance(sizes, (list, tuple)):
+        raise ValueError(f"{name}.hidden_layer_sizes is {sizes!r}, not a sequence")
+    for size in sizes:
+        _int(f"{name}.hidden_layer_sizes", size, 1, MAX_PARAMETERS)
+
+
+_SCHEMAS = {FLATTENER: _flattener, CLASSIFIER: _classifier}
+
+
+def weight_shapes(step):
+    """The shapes of the weights of the classifier ``step`` describes."""
+    sizes = step["params"].get("hidden_layer_sizes", (32, 64))
+    sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+    widths = [step["state"]["n_features_in_"], *sizes, step["state"]["n_classes_"]]
+    shapes = []
+    for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
+        shapes += [(n_in, n_out), (n_out,)]
+    n_parameters = sum(math.prod(shape) for shape in shapes)
+    if n_parameters > MAX_PARAMETERS:
+        raise ValueError(
+            f"it declares a network of {n_parameters:,} weights (layers "
+            f"{widths}); a model file holds at most {MAX_PARAMETERS:,}"
+        )
+    return shapes
+
+
+# -- the weights -------------------------------------------------------------------
+
+
+def read_weights(archive, shapes):
+    """The weight arrays, each read only in its expected shape and a float dtype."""
+    limit = sum(8 * math.prod(s) + _ARRAY_OVERHEAD for s in shapes) + _ARRAY_OVERHEAD
+    data = _read_member(archive, WEIGHTS, limit)
+    try:
+        inner = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise ModelFileError(f"its {WEIGHTS} is not an array archive ({exc})") from None
+    with inner:
+        expected = [f"arr_{i}.npy" for i in range(len(shapes))]
+        if sorted(inner.namelist()) != sorted(expected):
+            raise ModelFileError(
+                f"its {WEIGHTS} holds {len(inner.namelist())} array(s); the network "
+                f"its parameters describe has {len(shapes)}"
+            )
+        return [
+            _read_array(inner, name, shape)
+            for name, shape in zip(expected, shapes, strict=True)
+        ]
+
+
+def _read_array(inner, name, shape):
+    where = f"{WEIGHTS}/{name}"
+    try:
+        with inner.open(name) as f:
+            version = np.lib.format.read_magic(f)
+            read_header = {
+                (1, 0): np.lib.format.read_array_header_1_0,
+                (2, 0): np.lib.format.read_array_header_2_0,
+            }.get(version)
+            if read_header is None:
+                raise ValueError(f"an unknown .npy version {version}")
+            stored_shape, fortran_order, dtype = read_header(f, max_header_size=10000)
+            if dtype.kind != "f" or dtype.itemsize not in (4, 8) or dtype.fields:
+                raise ValueError(f"dtype {dtype}, where weights are real floats")
+            if tuple(stored_shape) != tuple(shape):
+                raise ValueError(
+                    f"shape {tuple(stored_shape)}, where the network needs {shape}"
+                )
+            n_bytes = math.prod(shape) * dtype.itemsize
+            data = f.read(n_bytes + 1)
+    except (ValueError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise ModelFileError(f"its {where} has {exc}") from None
+    if len(data) != n_bytes:
+        raise ModelFileError(
+            f"its {where} holds {len(data):,} bytes of data, not the {n_bytes:,} its "
+            "header declares"
+        )
+    order = "F" if fortran_order else "C"
+    array = np.frombuffer(data, dtype=dtype).reshape(shape, order=order)
+    if not np.isfinite(array).all():
+        raise ModelFileError(f"its {where} holds weights that are not finite")
+    return array.astype(np.float32)

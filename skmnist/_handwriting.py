@@ -169,12 +169,15 @@ def _decode_reduced(image):
     image.load()
     orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
 
-    transparent = image.mode in _TRANSPARENT_MODES or "transparency" in image.info
     width, height = image.size
-    if image.mode in _MODES_16 or (image.mode in ("I", "F") and not transparent):
-        target = "I" if image.mode in _MODES_16 else image.mode
-    else:
-        target = "L"
+    deep = image.mode in _MODES_16 or image.mode in ("I", "F")
+    target = ("I" if image.mode in _MODES_16 else image.mode) if deep else "L"
+    transparent = not deep and (
+        image.mode in _TRANSPARENT_MODES or "transparency" in image.info
+    )
+    # 16-bit grey's transparency is one grey level, left alone by Pillow's
+    # conversions: those pixels are paper, white
+    clear = image.info.get("transparency") if image.mode in _MODES_16 else None
     reduced = Image.new(target, (-(-width // factor), -(-height // factor)))
     step = factor * max(1, _STRIP_PIXELS // (width * factor))
     for top in range(0, height, step):
@@ -183,6 +186,10 @@ def _decode_reduced(image):
             rgba = strip.convert("RGBA")
             strip = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
         strip = strip.convert(target)
+        if isinstance(clear, int):
+            levels = np.asarray(strip)
+            levels = np.where(levels == clear, 65535, levels).astype(np.int32)
+            strip = Image.fromarray(levels, "I")
         if factor > 1:
             strip = strip.reduce(factor)
         reduced.paste(strip, (0, top // factor))

@@ -178,6 +178,13 @@ def _grey_as(seven, mode):
         order = "<" if mode == "I;16" else ">"
         levels = (seven.astype(f"{order}u2") * 257).tobytes()
         return Image.frombytes(mode, seven.shape[::-1], levels)
+    if mode == "I;16 transparent":  # black ink; paper a dark, transparent level
+        levels = np.where(seven == 255, 12_345, seven.astype("<u2") * 257)
+        image = Image.frombytes(
+            "I;16", seven.shape[::-1], levels.astype("<u2").tobytes()
+        )
+        image.info["transparency"] = 12_345
+        return image
     if mode == "I":
         return Image.fromarray(seven.astype(np.int32) * 257, "I")
     if mode == "I stretched":  # 32-bit levels of no fixed range
@@ -188,7 +195,7 @@ def _grey_as(seven, mode):
         return Image.fromarray(seven.astype(np.float32) * 3.5 - 100, "F")
     if mode == "LA":  # opaque
         return Image.fromarray(seven).convert("LA")
-    if mode == "RGBA transparent":  # black ink, its shade in alpha
+    if mode == "RGBA alpha":  # black ink, its shade in alpha
         rgba = np.zeros((*seven.shape, 4), np.uint8)
         rgba[..., 3] = 255 - seven
         return Image.fromarray(rgba, "RGBA")
@@ -205,12 +212,13 @@ MODES = [
     ("I;16", ".png"),
     ("I;16", ".tif"),
     ("I;16B", ".tif"),
+    ("I;16 transparent", ".png"),
     ("I", ".tif"),
     ("I stretched", ".tif"),
     ("F", ".tif"),
     ("F stretched", ".tif"),
     ("LA", ".png"),
-    ("RGBA transparent", ".png"),
+    ("RGBA alpha", ".png"),
     ("P", ".png"),
     ("P transparent", ".png"),
     ("RGB", ".png"),
@@ -226,10 +234,10 @@ def test_every_mode_reads_like_its_8_bit_twin(
     # read as white paper with a few specks.
     path = tmp_path / f"seven{suffix}"
     image = _grey_as(seven, mode)
-    image.save(
-        path, **({"transparency": image.info["transparency"]} if "P t" in mode else {})
-    )
-    assert mode.split()[0] == Image.open(path).mode
+    image.save(path)  # with image.info's transparency, if any
+    with Image.open(path) as saved:
+        assert saved.mode == mode.split()[0]
+        assert ("transparency" in saved.info) == mode.endswith("transparent")
     read = read_digit(path).astype(int)
     assert np.abs(read - seven_read).max() <= 2  # rounding
 

@@ -14,10 +14,11 @@ def add_parser(commands):
         "predict",
         help="predict the digits in image files",
         description="Predict the digit in each image file (PNG, JPEG, anything "
-        "Pillow reads; any size, colour or grey, dark ink on light paper or light "
-        "on dark). Each image is prepared the way MNIST was made: grey, ink light "
-        "on dark, cropped to the ink, scaled into a 20x20 box and centred by its "
-        "centre of mass in 28x28.",
+        "Pillow reads; up to 50 megapixels, colour or grey, dark ink on light paper "
+        "or light on dark). Each image is prepared the way MNIST was made: grey, "
+        "ink light on dark, cropped to the ink, scaled into a 20x20 box and centred "
+        "by its centre of mass in 28x28. An image that cannot be read is one error "
+        "line; the others are still predicted, and the exit code is 1.",
     )
     _options.add_model(parser)
     parser.add_argument("images", metavar="IMAGE", nargs="+", help="image files")

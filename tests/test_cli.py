@@ -14,8 +14,9 @@ from PIL import Image
 
 import skmnist as skmnist_package
 
-from .conftest import EXE
+from .conftest import EXE, measure
 from .conftest import run_skmnist as skmnist
+from .test_handwriting import write_png
 
 
 @pytest.fixture(scope="module")
@@ -262,6 +263,80 @@ def test_predict_reports_bad_files_and_predicts_the_rest(trained, mnist_test, tm
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+def test_predict_goes_on_after_hostile_images(trained, mnist_test, tmp_path):
+    # Before: the pixel bomb stopped the command (exit 1, nothing predicted);
+    # the 12,000 x 12,000 image was decoded whole (4.5 GB, 20 s). The command
+    # alone, Keras loaded, peaks at about 0.9 GB.
+    model, _ = trained
+    good = tmp_path / "seven.png"
+    _write_digit(mnist_test[0][0], "enlarged", good)
+    deep = tmp_path / "seven16.png"  # the same 7 in 16 bits
+    shades = np.asarray(Image.open(good)).astype("<u2") * 257
+    Image.frombytes("I;16", shades.shape[::-1], shades.tobytes()).save(deep)
+    bomb = write_png(  # 1-bit: a 110 kB file that Pillow decodes to 900 MB
+        tmp_path / "bomb.png", 30_000, 30_000, lambda i: bytes(3_750), bit_depth=1
+    )
+    large = write_png(tmp_path / "large.png", 12_000, 12_000, lambda i: bytes(12_000))
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(good.read_bytes()[:300])
+    files = [bomb, good, large, cut, deep]
+    measured = measure([EXE, "predict", model, *files], timeout=120, limit_mb=4096)
+    assert measured.returncode == 1, measured.stderr
+    lines = measured.stdout.splitlines()
+    assert len(lines) == len(files)
+    assert lines[0].startswith(f"{bomb}: error: the image is too large: 900,000,000")
+    assert re.fullmatch(re.escape(str(good)) + r": 7 \(\d\.\d{3}\)", lines[1])
+    assert lines[2].startswith(
+        f"{large}: error: the image is too large: 12000 x 12000 = 144,000,000 pixels"
+    )
+    assert lines[3].startswith(f"{cut}: error: cannot read the image (")
+    assert re.fullmatch(re.escape(str(deep)) + r": 7 \(\d\.\d{3}\)", lines[4])
+    assert measured.stderr.strip().endswith(
+        "skmnist: error: some images could not be read"
+    )
+    print(f"{measured.peak_mb:.0f} MB, {measured.seconds:.1f} s")
+    assert measured.peak_mb < 1200
+    assert measured.seconds < 60
+    for path in files:
+        path.unlink()
+
+
+@pytest.mark.slow
+def test_predict_reports_any_failure_to_read_an_image(
+    trained, mnist_test, tmp_path, monkeypatch, capsys
+):
+    # Whatever reading one image raises, it is that image's error line.
+    from skmnist import _handwriting
+    from skmnist.cli import main
+
+    model, _ = trained
+    good = tmp_path / "seven.png"
+    _write_digit(mnist_test[0][0], "enlarged", good)
+    failures = {
+        "bomb.png": Image.DecompressionBombError("Image size (9 pixels) exceeds"),
+        "huge.png": MemoryError(),
+        "odd.png": SyntaxError("broken PNG file"),
+    }
+    read_digit = _handwriting.read_digit
+
+    def failing(path, shape):
+        if os.path.basename(path) in failures:
+            raise failures[os.path.basename(path)]
+        return read_digit(path, shape)
+
+    monkeypatch.setattr(_handwriting, "read_digit", failing)
+    assert main(["predict", str(model), *failures, str(good)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:3] == [
+        "bomb.png: error: cannot read the image (DecompressionBombError: Image size "
+        "(9 pixels) exceeds)",
+        "huge.png: error: out of memory reading the image",
+        "odd.png: error: cannot read the image (SyntaxError: broken PNG file)",
+    ]
+    assert re.fullmatch(re.escape(str(good)) + r": 7 \(\d\.\d{3}\)", lines[3])
+
+
 def test_search_ranks_saves_the_best_and_the_results(mnist_home, tmp_path):
     best = tmp_path / "best.skmnist"
     results = tmp_path / "results.csv"

@@ -14,10 +14,11 @@ def add_parser(commands):
         "predict",
         help="predict the digits in image files",
         description="Predict the digit in each image file (PNG, JPEG, anything "
-        "Pillow reads; any size, colour or grey, dark ink on light paper or light "
-        "on dark). Each image is prepared the way MNIST was made: grey, ink light "
-        "on dark, cropped to the ink, scaled into a 20x20 box and centred by its "
-        "centre of mass in 28x28.",
+        "Pillow reads; up to 50 megapixels, colour or grey, dark ink on light paper "
+        "or light on dark). Each image is prepared the way MNIST was made: grey, "
+        "ink light on dark, cropped to the ink, scaled into a 20x20 box and centred "
+        "by its centre of mass in 28x28. An image that cannot be read is one error "
+        "line; the others are still predicted, and the exit code is 1.",
     )
     _options.add_model(parser)
     parser.add_argument("images", metavar="IMAGE", nargs="+", help="image files")
@@ -32,7 +33,12 @@ def add_parser(commands):
 
 
 def run(args, out):
-    """Print the likeliest classes of each image; return 1 if one was unreadable."""
+    """Print the likeliest classes of each image; return 1 if one was unreadable.
+
+    An image that cannot be read, for whatever reason (missing, not an image,
+    too large, truncated, blank), is one ``PATH: error: REASON`` line, and the
+    images after it are still predicted.
+    """
     from .._handwriting import read_digit
 
     model = _console._load_model(args.model)
@@ -42,8 +48,10 @@ def run(args, out):
     for path in args.images:
         try:
             image = read_digit(path, shape)
-        except (OSError, ValueError) as exc:
-            reason = "no such file" if isinstance(exc, FileNotFoundError) else str(exc)
+        except Exception as exc:  # one file's failure is one line; the rest go on
+            if args.debug and not isinstance(exc, (OSError, ValueError)):
+                raise
+            reason = _reason(exc)
             results.append({"file": path, "error": reason})
             lines.append(f"{path}: error: {reason}")
             continue
@@ -58,6 +66,18 @@ def run(args, out):
     if failed and not args.json:
         print("skmnist: error: some images could not be read", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _reason(exc):
+    """Why an image could not be read, in one line."""
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    if isinstance(exc, MemoryError):
+        return "out of memory reading the image"
+    message = " ".join(str(exc).split())
+    if isinstance(exc, (OSError, ValueError)):
+        return message or type(exc).__name__
+    return f"cannot read the image ({type(exc).__name__}: {message})"
 
 
 def _image_shape(model):

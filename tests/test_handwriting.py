@@ -1,0 +1,292 @@
+"""``read_digit``: images of every mode read alike; hostile images are bounded.
+
+Each hostile image is read in a fresh process whose peak memory and time are
+measured (:func:`~tests.conftest.measure_python`), its heap capped so that a
+regression fails with a ``MemoryError`` instead of exhausting the machine.
+"""
+
+import json
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from skmnist._handwriting import MAX_PIXELS, read_digit
+
+from .conftest import measure_python
+
+# -- Images written row by row, never held whole in memory -------------------------
+
+
+def _chunk(kind, data):
+    crc = struct.pack(">I", zlib.crc32(kind + data))
+    return struct.pack(">I", len(data)) + kind + data + crc
+
+
+def write_png(path, width, height, row, *, bit_depth=8, colour_type=0):
+    """Write a PNG of ``row(i)`` (the bytes of row ``i``) streamed through zlib.
+
+    ``colour_type`` 0 is grey, 2 RGB, 6 RGBA (as in the PNG specification).
+    A 30,000 x 30,000 grey image of zeros is a 1 MB file, written in seconds.
+    """
+    compressor = zlib.compressobj(9)
+    with open(path, "wb") as file:
+        file.write(b"\x89PNG\r\n\x1a\n")
+        header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+        file.write(_chunk(b"IHDR", header))
+        data = [compressor.compress(b"\0" + row(i)) for i in range(height)]
+        data.append(compressor.flush())
+        file.write(_chunk(b"IDAT", b"".join(data)))
+        file.write(_chunk(b"IEND", b""))
+    return path
+
+
+def enlarged_rows(image, side):
+    """``row(i)`` of ``image`` (height, width[, channels]) enlarged to side x side."""
+    cols = np.arange(side) * image.shape[1] // side
+    return lambda i: image[i * image.shape[0] // side][cols].tobytes()
+
+
+@pytest.fixture(scope="module")
+def seven(digits):
+    """A dark-on-white 7 of scikit-learn's digits, 8-bit, 280 x 280."""
+    images, labels = digits
+    small = 255 - np.round(images[labels == 7][0] * (255 / 16)).astype(np.uint8)
+    return np.asarray(
+        Image.fromarray(small).resize((280, 280), Image.Resampling.BICUBIC)
+    )
+
+
+@pytest.fixture(scope="module")
+def seven_read(seven, tmp_path_factory):
+    """``read_digit`` of the 8-bit 7."""
+    path = tmp_path_factory.mktemp("seven") / "seven.png"
+    Image.fromarray(seven).save(path)
+    image = read_digit(path)
+    path.unlink()
+    return image
+
+
+def _measure_read(path, *, limit_mb, timeout=60):
+    """:func:`read_digit` of ``path`` in a fresh process: (Measured, result)."""
+    code = f"""
+import json
+from skmnist._handwriting import read_digit
+try:
+    print(json.dumps(read_digit({str(path)!r}).tolist()))
+except ValueError as exc:
+    print(json.dumps(str(exc)))
+"""
+    measured = measure_python(code, timeout=timeout, limit_mb=limit_mb)
+    assert measured.returncode == 0, measured.stderr
+    result = json.loads(measured.stdout)
+    print(f"{path.name}: {measured.peak_mb:.0f} MB, {measured.seconds:.1f} s")
+    return measured, np.array(result) if isinstance(result, list) else result
+
+
+# -- Hostile sizes ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pixel_bomb(tmp_path_factory):
+    """A 30,000 x 30,000 grey PNG: a 1 MB file that decodes to 900 MB."""
+    path = tmp_path_factory.mktemp("bomb") / "bomb.png"
+    zeros = bytes(30_000)
+    yield write_png(path, 30_000, 30_000, lambda i: zeros)
+    path.unlink()
+
+
+def test_a_pixel_bomb_is_refused_before_decoding(pixel_bomb):
+    # Before: Pillow's DecompressionBombError, neither OSError nor ValueError
+    # (read_digit: 30 MB, 0.3 s; `skmnist predict` stopped at it).
+    measured, error = _measure_read(pixel_bomb, limit_mb=512)
+    assert error.startswith("the image is too large: 900,000,000 pixels, more than")
+    assert f"{MAX_PIXELS:,} pixels" in error
+    assert measured.peak_mb < 100
+    assert measured.seconds < 10
+
+
+@pytest.mark.parametrize(
+    "width, height", [(12_000, 12_000), (10_000, MAX_PIXELS // 10_000 + 1)]
+)
+def test_an_image_over_the_limit_is_refused_before_decoding(width, height, tmp_path):
+    # Before: 12,000 x 12,000 was decoded whole, 3.6 GB and 19 s (4.5 GB in
+    # `skmnist predict`), with Pillow's DecompressionBombWarning on stderr.
+    path = write_png(tmp_path / "large.png", width, height, lambda i: b"\xff" * width)
+    measured, error = _measure_read(path, limit_mb=512)
+    assert error == (
+        f"the image is too large: {width} x {height} = {width * height:,} pixels, "
+        f"more than the {MAX_PIXELS:,} pixels skmnist reads; scale it down (the "
+        "digit is read at 28 x 28)"
+    )
+    assert "Warning" not in measured.stderr
+    assert measured.peak_mb < 100
+    assert measured.seconds < 10
+    path.unlink()
+
+
+# 7,000 x 7,000 = 49 megapixels, just under MAX_PIXELS: (how it is written,
+# peak MB allowed). Before: 1.25 GB for the grey PNG, more for the others.
+LARGE = {
+    "grey PNG": 200,  # 49 MB decoded, then reduced a strip at a time
+    "RGBA PNG": 400,  # 196 MB decoded (4 bytes a pixel)
+    "16-bit PNG": 300,  # 98 MB decoded
+    "colour JPEG": 150,  # decoded grey at 1/4 scale (3 MB; 196 MB at full size)
+}
+
+
+def _write_large(kind, seven, path):
+    side = 7_000
+    if kind == "grey PNG":
+        return write_png(path, side, side, enlarged_rows(seven, side))
+    if kind == "RGBA PNG":  # black ink, its shade in alpha, on transparent
+        rgba = np.zeros((*seven.shape, 4), np.uint8)
+        rgba[..., 3] = 255 - seven
+        return write_png(path, side, side, enlarged_rows(rgba, side), colour_type=6)
+    if kind == "16-bit PNG":
+        deep = (seven.astype(">u2") * 257).view(np.uint8).reshape(seven.shape[0], -1)
+        deep = deep.reshape(*seven.shape, 2)
+        return write_png(path, side, side, enlarged_rows(deep, side), bit_depth=16)
+    # colour: 4 bytes a pixel when decoded at full size
+    colour = Image.fromarray(seven).convert("RGB")
+    colour.resize((side, side), Image.Resampling.NEAREST).save(path, quality=90)
+    return path
+
+
+@pytest.mark.parametrize("kind", LARGE)
+def test_a_large_image_is_reduced_while_decoding(kind, seven, seven_read, tmp_path):
+    path = _write_large(
+        kind, seven, tmp_path / f"large{'.jpg' * kind.endswith('JPEG')}"
+    )
+    measured, image = _measure_read(path, limit_mb=1024)
+    assert isinstance(image, np.ndarray), image
+    # the same digit as from the 280 x 280 original, give or take the rounding
+    assert np.abs(image - seven_read).mean() < 4
+    assert measured.peak_mb < LARGE[kind]
+    assert measured.seconds < 20
+    path.unlink()
+
+
+# -- Every mode by its real range ----------------------------------------------------
+
+
+def _grey_as(seven, mode):
+    """The 8-bit 7 as a Pillow image of ``mode``, the same shades in its range."""
+    if mode in ("I;16", "I;16B"):
+        order = "<" if mode == "I;16" else ">"
+        levels = (seven.astype(f"{order}u2") * 257).tobytes()
+        return Image.frombytes(mode, seven.shape[::-1], levels)
+    if mode == "I;16 transparent":  # black ink; paper a dark, transparent level
+        levels = np.where(seven == 255, 12_345, seven.astype("<u2") * 257)
+        image = Image.frombytes(
+            "I;16", seven.shape[::-1], levels.astype("<u2").tobytes()
+        )
+        image.info["transparency"] = 12_345
+        return image
+    if mode == "I":
+        return Image.fromarray(seven.astype(np.int32) * 257, "I")
+    if mode == "I stretched":  # 32-bit levels of no fixed range
+        return Image.fromarray(seven.astype(np.int32) * 1000 - 70_000, "I")
+    if mode == "F":
+        return Image.fromarray(seven.astype(np.float32) / 255, "F")
+    if mode == "F stretched":
+        return Image.fromarray(seven.astype(np.float32) * 3.5 - 100, "F")
+    if mode == "LA":  # opaque
+        return Image.fromarray(seven).convert("LA")
+    if mode == "RGBA alpha":  # black ink, its shade in alpha
+        rgba = np.zeros((*seven.shape, 4), np.uint8)
+        rgba[..., 3] = 255 - seven
+        return Image.fromarray(rgba, "RGBA")
+    if mode == "P":
+        return Image.fromarray(seven).convert("P")
+    if mode == "P transparent":  # white is the transparent palette entry
+        image = Image.fromarray(seven).convert("P")
+        image.info["transparency"] = image.getpixel((0, 0))
+        return image
+    return Image.fromarray(seven).convert(mode)  # RGB, CMYK
+
+
+MODES = [
+    ("I;16", ".png"),
+    ("I;16", ".tif"),
+    ("I;16B", ".tif"),
+    ("I;16 transparent", ".png"),
+    ("I", ".tif"),
+    ("I stretched", ".tif"),
+    ("F", ".tif"),
+    ("F stretched", ".tif"),
+    ("LA", ".png"),
+    ("RGBA alpha", ".png"),
+    ("P", ".png"),
+    ("P transparent", ".png"),
+    ("RGB", ".png"),
+    ("CMYK", ".tif"),
+]
+
+
+@pytest.mark.parametrize("mode, suffix", MODES, ids=[" ".join(m) for m in MODES])
+def test_every_mode_reads_like_its_8_bit_twin(
+    mode, suffix, seven, seven_read, tmp_path
+):
+    # Before: 16-bit and 32-bit grey were clipped to 8 bits, a dark-on-white 7
+    # read as white paper with a few specks.
+    path = tmp_path / f"seven{suffix}"
+    image = _grey_as(seven, mode)
+    image.save(path)  # with image.info's transparency, if any
+    with Image.open(path) as saved:
+        assert saved.mode == mode.split()[0]
+        assert ("transparency" in saved.info) == mode.endswith("transparent")
+    read = read_digit(path).astype(int)
+    assert np.abs(read - seven_read).max() <= 2  # rounding
+
+
+def test_16_bit_light_ink_on_dark_grey_paper_reads_like_its_8_bit_twin(seven, tmp_path):
+    # paper at 60 of 255 is dark, though 60 x 257 is above 127
+    shades = np.round((255 - seven) * 0.6 + 60).astype(np.uint8)
+    Image.fromarray(shades).save(tmp_path / "eight.png")
+    deep = (shades.astype("<u2") * 257).tobytes()
+    Image.frombytes("I;16", shades.shape[::-1], deep).save(tmp_path / "sixteen.png")
+    eight = read_digit(tmp_path / "eight.png").astype(int)
+    assert np.abs(read_digit(tmp_path / "sixteen.png") - eight).max() <= 2
+
+
+def test_a_1_bit_image_reads_like_its_8_bit_twin(seven, tmp_path):
+    bits = Image.fromarray(seven).convert("1")
+    bits.save(tmp_path / "bits.png")
+    bits.convert("L").save(tmp_path / "grey.png")
+    assert Image.open(tmp_path / "bits.png").mode == "1"
+    assert np.array_equal(
+        read_digit(tmp_path / "bits.png"), read_digit(tmp_path / "grey.png")
+    )
+
+
+@pytest.mark.parametrize("side", [280, 2_500])  # read whole, reduced while reading
+def test_exif_orientation_turns_the_image_upright(side, seven, seven_read, tmp_path):
+    upright = Image.fromarray(seven).resize((side, side))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown after turning 90 degrees clockwise
+    upright.transpose(Image.Transpose.ROTATE_90).save(
+        tmp_path / "turned.png", exif=exif
+    )
+    upright.save(tmp_path / "upright.png")
+    turned = read_digit(tmp_path / "turned.png").astype(int)
+    assert np.array_equal(turned, read_digit(tmp_path / "upright.png"))
+    assert np.abs(turned - seven_read).mean() < 4
+
+
+def test_a_truncated_image_is_one_error(seven, tmp_path):
+    path = tmp_path / "cut.png"
+    Image.fromarray(seven).save(path)
+    path.write_bytes(path.read_bytes()[:400])
+    with pytest.raises(ValueError, match=r"^cannot read the image \(.*truncated"):
+        read_digit(path)
+
+
+def test_a_float_image_with_nan_is_one_error(seven, tmp_path):
+    pixels = seven.astype(np.float32)
+    pixels[5, 5] = np.nan
+    Image.fromarray(pixels, "F").save(tmp_path / "nan.tif")
+    with pytest.raises(ValueError, match="not finite"):
+        read_digit(tmp_path / "nan.tif")

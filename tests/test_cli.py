@@ -505,3 +505,26 @@ def test_debug_shows_the_traceback(tmp_path):
     )
     assert result.returncode == 1
     assert "Traceback" in result.stderr
+
+
+def test_predict_refuses_a_model_file_with_a_huge_image_shape(
+    trained, mnist_test, tmp_path
+):
+    # one edited number once made this command grow to 24 GB
+    import zipfile
+
+    model, _ = trained
+    with zipfile.ZipFile(model) as archive:
+        meta = json.loads(archive.read("skmnist.json"))
+        weights = archive.read("weights.npz")
+    meta["steps"][0]["state"]["image_shape_"] = {"tuple": [100_000, 100_000]}
+    bad = tmp_path / "bad.skmnist"
+    with zipfile.ZipFile(bad, "w") as archive:
+        archive.writestr("skmnist.json", json.dumps(meta))
+        archive.writestr("weights.npz", weights)
+    good = tmp_path / "seven.png"
+    _write_digit(mnist_test[0][0], "enlarged", good)
+    run = measure([EXE, "predict", bad, good], timeout=120, limit_mb=4096)
+    assert run.returncode == 1
+    assert "image_shape_ is (100000, 100000)" in run.stderr
+    assert run.peak_mb < 400, f"{run.peak_mb:.0f} MB"  # refused before Keras

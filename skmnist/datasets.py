@@ -37,39 +37,61 @@ MIRRORS = (
     "https://yann.lecun.com/exdb/mnist/",
 )
 
-_IdxFile = namedtuple("_IdxFile", ["name", "sha256", "ndim"])
+_IdxFile = namedtuple("_IdxFile", ["name", "sha256", "shape"])
 
 # Published SHA-256 of the *decompressed* files: gzip wrappers differ between
-# mirrors, the payload does not.
+# mirrors, the payload does not. The shapes fix each file's size (header plus
+# one byte per pixel or label), which bounds everything read.
 _FILES = {
     "train": (
         _IdxFile(
             "train-images-idx3-ubyte",
             "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-            3,
+            (60000, 28, 28),
         ),
         _IdxFile(
             "train-labels-idx1-ubyte",
             "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-            1,
+            (60000,),
         ),
     ),
     "test": (
         _IdxFile(
             "t10k-images-idx3-ubyte",
             "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-            3,
+            (10000, 28, 28),
         ),
         _IdxFile(
             "t10k-labels-idx1-ubyte",
             "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-            1,
+            (10000,),
         ),
     ),
 }
 _SUBSETS = ("train", "test", "all")
 _UBYTE = 0x08
 _CHUNK = 1 << 16
+_READ_CHUNK = 1 << 20
+
+
+def _header_size(ndim):
+    return 4 + 4 * ndim
+
+
+def _file_size(spec):
+    """Size in bytes of the decompressed IDX file ``spec``: header and body."""
+    return _header_size(len(spec.shape)) + int(np.prod(spec.shape))
+
+
+def _gzip_cap(spec):
+    """The most bytes a gzipped copy of ``spec`` may take.
+
+    Deflate never grows data by more than 5 bytes per 64 KiB block (stored
+    blocks); the margin also covers any gzip header a mirror may write.
+    """
+    size = _file_size(spec)
+    return size + size // 64 + 4096
+
 
 DESCR = """\
 .. _mnist_dataset:
@@ -128,6 +150,27 @@ def _mirror_list(mirrors):
     return mirrors
 
 
+def _idx_shape(head, ndim):
+    """Return the shape the IDX header at the start of ``head`` announces.
+
+    The magic number must be two zero bytes, the type code 0x08 (unsigned
+    bytes) and ``ndim``; a ValueError says what is wrong otherwise.
+    """
+    header = _header_size(ndim)
+    if len(head) < header:
+        raise ValueError(
+            f"{len(head)} bytes is too short for an IDX header "
+            f"({header} bytes expected); the file is truncated or not IDX"
+        )
+    magic = bytes(head[:4])
+    if magic[:2] != b"\x00\x00" or magic[2] != _UBYTE or magic[3] != ndim:
+        raise ValueError(
+            f"bad IDX magic number 0x{magic.hex()}; expected "
+            f"0x000008{ndim:02x} (unsigned bytes, {ndim} dimension(s))"
+        )
+    return tuple(int(d) for d in np.frombuffer(head, dtype=">u4", count=ndim, offset=4))
+
+
 def _parse_idx(data, name, ndim):
     """Parse the bytes of an unsigned-byte IDX file into an array.
 
@@ -135,21 +178,11 @@ def _parse_idx(data, name, ndim):
     zero bytes, the type code 0x08 and the number of dimensions) and
     dimensions whose product matches the number of data bytes.
     """
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise ValueError(
-            f"{name}: {len(data)} bytes is too short for an IDX header "
-            f"({header} bytes expected); the file is truncated or not IDX."
-        )
-    magic = bytes(data[:4])
-    if magic[:2] != b"\x00\x00" or magic[2] != _UBYTE or magic[3] != ndim:
-        raise ValueError(
-            f"{name}: bad IDX magic number 0x{magic.hex()}; expected "
-            f"0x000008{ndim:02x} (unsigned bytes, {ndim} dimension(s))."
-        )
-    shape = tuple(
-        int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4)
-    )
+    header = _header_size(ndim)
+    try:
+        shape = _idx_shape(data, ndim)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}.") from None
     expected = int(np.prod(shape, dtype=np.int64))
     if len(data) - header != expected:
         raise ValueError(
@@ -157,14 +190,6 @@ def _parse_idx(data, name, ndim):
             f"the file holds {len(data) - header} data bytes."
         )
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
-
-
-def _read_payload(path):
-    """Return the decompressed bytes of ``path`` (gzipped or raw IDX)."""
-    if path.suffix == ".gz":
-        with gzip.open(path, "rb") as f:
-            return f.read()
-    return path.read_bytes()
 
 
 class _CorruptFile(OSError):
@@ -178,10 +203,71 @@ class _CorruptFile(OSError):
         self.reason = reason
 
 
+def _read_payload(path, spec):
+    """Return the decompressed bytes of ``path`` (gzipped or raw IDX), bounded.
+
+    Nothing is trusted before it is checked: a gzipped file larger than a
+    gzipped ``spec`` can be is refused unread; the IDX header is read first and
+    must announce the shape of ``spec``; then the body is read (inflated in
+    chunks) into a buffer of exactly the size that shape implies, and one byte
+    more is asked for: a longer stream is corrupt. At most that size plus one
+    byte is ever inflated, whatever the file holds.
+    """
+    gzipped = path.suffix == ".gz"
+    size, ndim = _file_size(spec), len(spec.shape)
+    on_disk = path.stat().st_size
+    if gzipped and on_disk > _gzip_cap(spec):
+        raise _CorruptFile(
+            path,
+            f"it takes {on_disk:,} bytes, more than a gzipped {spec.name} of "
+            f"{size:,} bytes can ({_gzip_cap(spec):,} at most)",
+        )
+    with (gzip.open if gzipped else open)(path, "rb") as f:
+        head = f.read(_header_size(ndim))
+        try:
+            shape = _idx_shape(head, ndim)
+        except ValueError as exc:
+            raise _CorruptFile(path, str(exc)) from None
+        if shape != spec.shape:
+            raise _CorruptFile(
+                path,
+                f"its IDX header announces shape {shape}, but {spec.name} has "
+                f"shape {spec.shape}",
+            )
+        what = "decompresses to" if gzipped else "holds"
+        if not gzipped and on_disk > size:
+            raise _CorruptFile(
+                path,
+                f"it {what} {on_disk:,} bytes, more than the {size:,} bytes "
+                f"of an IDX file of shape {shape}",
+            )
+        data = bytearray(size)
+        view = memoryview(data)
+        done = len(head)
+        view[:done] = head
+        while done < size:
+            chunk = f.read(min(_READ_CHUNK, size - done))
+            if not chunk:
+                raise _CorruptFile(
+                    path,
+                    f"it {what} {done:,} bytes, fewer than the {size:,} bytes of "
+                    f"an IDX file of shape {shape}",
+                )
+            view[done : done + len(chunk)] = chunk
+            done += len(chunk)
+        if f.read(1):
+            raise _CorruptFile(
+                path,
+                f"it {what} more than the {size:,} bytes of an IDX file of "
+                f"shape {shape}",
+            )
+    return data
+
+
 def _verify_and_parse(path, spec):
     """Check the SHA-256 of the decompressed bytes of ``path``, then parse them."""
     try:
-        data = _read_payload(path)
+        data = _read_payload(path, spec)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise _CorruptFile(path, f"not a complete gzip file ({exc})") from None
     actual = hashlib.sha256(data).hexdigest()
@@ -191,7 +277,7 @@ def _verify_and_parse(path, spec):
             f"the SHA-256 of its decompressed bytes is {actual}, "
             f"expected {spec.sha256}",
         )
-    array = _parse_idx(data, spec.name, spec.ndim)
+    array = _parse_idx(data, spec.name, len(spec.shape))
     array.flags.writeable = False
     return array
 

@@ -4,8 +4,10 @@ import gzip
 import hashlib
 import shutil
 import stat
+import struct
 import subprocess
 import sys
+import zlib
 
 import numpy as np
 import pytest
@@ -15,7 +17,7 @@ from hypothesis import strategies as st
 from skmnist import fetch_mnist
 from skmnist.datasets import _parse_idx
 
-from .conftest import MNIST_FILES, property_settings
+from .conftest import MNIST_FILES, measure_python, property_settings
 
 
 def _snapshot(directory):
@@ -332,9 +334,9 @@ LOADER_CASES = [
     (
         "wrong IDX magic",
         gzip.compress(b"\x00\x00\x08\x09" + bytes(100)),
-        "SHA-256 of its decompressed bytes is",
+        "bad IDX magic number 0x00000809; expected 0x00000801",
     ),
-    ("empty file", b"", "not a complete gzip file|SHA-256"),
+    ("empty file", b"", "0 bytes is too short for an IDX header"),
 ]
 
 
@@ -393,3 +395,186 @@ def test_random_bytes_in_the_idx_parser(data, ndim):
     except ValueError:
         return
     assert array.ndim == ndim and array.dtype == np.uint8
+
+
+# -- hostile input: bounded memory and time ------------------------------------------
+# Each case runs in a fresh process (conftest.measure), whose peak memory is held
+# to a bound stated relative to the baseline of a process that only imports
+# fetch_mnist (numpy and scikit-learn: about 150 MB here), and whose heap is
+# capped at 1 GB, so a regression ends in a MemoryError instead of taking the
+# machine. The generated files are deleted afterwards.
+
+_TRAIN_IMAGES_SIZE = 47_040_016  # 16-byte header, 60,000 x 28 x 28 pixels
+_HEAP_CAP_MB = 1024
+_TIME_BOUND = 30.0  # seconds, the interpreter's start and imports included
+
+
+def _idx_header(shape):
+    return bytes([0, 0, 8, len(shape)]) + struct.pack(f">{len(shape)}I", *shape)
+
+
+def _write_gzip_bomb(path, header, n_zeros, chunk=2**24):
+    """Write a valid gzip of ``header`` and ``n_zeros`` zero bytes to ``path``.
+
+    The zeros are never held: one block of ``chunk`` zeros is compressed after
+    a full flush (so it does not depend on what precedes it) and written again
+    and again; the CRC is computed over the same chunk.
+    """
+    assert n_zeros % chunk == 0
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = deflate.compress(header) + deflate.flush(zlib.Z_FULL_FLUSH)
+    zeros = bytes(chunk)
+    block = deflate.compress(zeros) + deflate.flush(zlib.Z_FULL_FLUSH)
+    crc = zlib.crc32(header)
+    with open(path, "wb") as f:
+        f.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + head)
+        for _ in range(n_zeros // chunk):
+            f.write(block)
+            crc = zlib.crc32(zeros, crc)
+        f.write(deflate.flush())
+        f.write(struct.pack("<II", crc, (len(header) + n_zeros) % 2**32))
+
+
+def test_the_gzip_bomb_is_a_valid_gzip(tmp_path):
+    path = tmp_path / "bomb.gz"
+    _write_gzip_bomb(path, _idx_header((3, 2)), 2**25)
+    with gzip.open(path) as f:
+        assert f.read(10) == _idx_header((3, 2))[:10]
+        f.seek(12 + 2**25 - 1)
+        assert f.read() == b"\x00"
+    assert path.stat().st_size < 2**16
+
+
+@pytest.fixture
+def hostile_home(tmp_path, mnist_home):
+    """A data home with the real training labels; deleted afterwards."""
+    home = tmp_path / "hostile"
+    home.mkdir()
+    shutil.copy(mnist_home / MNIST_FILES[1], home / MNIST_FILES[1])
+    yield home
+    shutil.rmtree(home)
+
+
+@pytest.fixture(scope="session")
+def baseline_mb():
+    """Peak memory of a fresh process that imports fetch_mnist and does nothing."""
+    measured = measure_python("from skmnist import fetch_mnist", timeout=120)
+    assert measured.returncode == 0, measured.stderr
+    return measured.peak_mb
+
+
+def _measure_fetch(arguments):
+    """Measure ``fetch_mnist(arguments)`` in a fresh process with a capped heap.
+
+    An OSError is printed to stdout and ends the process with status 3.
+    """
+    code = (
+        "import sys\n"
+        "from skmnist import fetch_mnist\n"
+        "try:\n"
+        f"    fetch_mnist({arguments})\n"
+        "except OSError as exc:\n"
+        "    print(exc)\n"
+        "    sys.exit(3)\n"
+    )
+    return measure_python(code, timeout=180, limit_mb=_HEAP_CAP_MB)
+
+
+def _bomb(header):
+    return lambda home: _write_gzip_bomb(
+        home / "train-images-idx3-ubyte.gz", _idx_header(header), 2**32
+    )
+
+
+def _sparse_raw(home):
+    # A raw IDX file of 4 GiB with a true header; sparse, so it costs no disk.
+    with open(home / "train-images-idx3-ubyte", "wb") as f:
+        f.write(_idx_header((60000, 28, 28)))
+        f.truncate(2**32)
+
+
+# (case, write the file into the home, message, bound on peak memory above the
+# baseline in MB): a true header costs its one buffer of 47 MB; a header that
+# lies or a file too long on disk costs nothing.
+HOSTILE_CACHE = [
+    (
+        "gzip bomb, 4 GiB behind a true header",
+        _bomb((60000, 28, 28)),
+        "train-images-idx3-ubyte.gz is corrupt: it decompresses to more than the "
+        "47,040,016 bytes of an IDX file of shape (60000, 28, 28)",
+        100,
+    ),
+    (
+        "gzip bomb, 4 GiB behind a header lying about the dims",
+        _bomb((10**9, 28, 28)),
+        "train-images-idx3-ubyte.gz is corrupt: its IDX header announces shape "
+        "(1000000000, 28, 28), but train-images-idx3-ubyte has shape (60000, 28, 28)",
+        20,
+    ),
+    (
+        "raw IDX file of 4 GiB",
+        _sparse_raw,
+        "train-images-idx3-ubyte is corrupt: it holds 4,294,967,296 bytes, more "
+        "than the 47,040,016 bytes of an IDX file of shape (60000, 28, 28)",
+        20,
+    ),
+]
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    "case, write, message, bound_mb", HOSTILE_CACHE, ids=[c[0] for c in HOSTILE_CACHE]
+)
+def test_hostile_cached_file_costs_bounded_memory_and_time(
+    hostile_home, baseline_mb, case, write, message, bound_mb
+):
+    write(hostile_home)
+    measured = _measure_fetch(
+        f"'train', data_home={str(hostile_home)!r}, download_if_missing=False"
+    )
+    assert measured.returncode == 3, measured.stderr[-2000:]
+    assert message in measured.stdout
+    assert measured.peak_mb < baseline_mb + bound_mb, (measured.peak_mb, baseline_mb)
+    assert measured.seconds < _TIME_BOUND
+
+
+def _real_labels(mnist_home):
+    return gzip.decompress((mnist_home / MNIST_FILES[3]).read_bytes())
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    "edit, gzipped, message",
+    [
+        (lambda b: b + b"\x00", True, "it decompresses to more than the 10,008 bytes"),
+        (lambda b: b + b"\x00", False, "it holds 10,009 bytes, more than the 10,008"),
+        (lambda b: b[:-1], True, "it decompresses to 10,007 bytes, fewer than"),
+        (lambda b: b[:-1], False, "it holds 10,007 bytes, fewer than the 10,008"),
+        (
+            lambda b: _idx_header((10001,)) + b[8:],
+            True,
+            r"its IDX header announces shape \(10001,\), but t10k-labels-idx1-ubyte has "
+            r"shape \(10000,\)",
+        ),
+    ],
+)
+def test_a_file_one_byte_off_is_corrupt(mnist_home, tmp_path, edit, gzipped, message):
+    shutil.copy(mnist_home / MNIST_FILES[2], tmp_path / MNIST_FILES[2])
+    payload = edit(_real_labels(mnist_home))
+    name = MNIST_FILES[3] if gzipped else MNIST_FILES[3][:-3]
+    (tmp_path / name).write_bytes(gzip.compress(payload) if gzipped else payload)
+    with pytest.raises(OSError, match=f"{name} is corrupt: {message}"):
+        fetch_mnist("test", data_home=tmp_path, download_if_missing=False)
+
+
+@pytest.mark.bad_input
+def test_a_gzipped_file_larger_than_any_gzip_of_it_is_refused_unread(
+    mnist_home, tmp_path
+):
+    shutil.copy(mnist_home / MNIST_FILES[2], tmp_path / MNIST_FILES[2])
+    with open(tmp_path / MNIST_FILES[3], "wb") as f:
+        f.truncate(2**30)  # sparse: one gigabyte of nothing
+    with pytest.raises(
+        OSError, match="it takes 1,073,741,824 bytes, more than a gzipped "
+    ):
+        fetch_mnist("test", data_home=tmp_path, download_if_missing=False)

@@ -11,6 +11,7 @@ decompressed bytes before they are parsed.
 import gzip
 import hashlib
 import http.client
+import numbers
 import os
 import sys
 import tempfile
@@ -335,17 +336,52 @@ class _Progress:
 _TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504}
 
 
-def _download_one(url, tmp, timeout, label):
-    """Stream ``url`` into the open binary file ``tmp``."""
+class _TooSlow(OSError):
+    """A mirror that sends data, but far too slowly to finish."""
+
+
+def _download_one(url, tmp, spec, timeout, min_rate, rate_window):
+    """Stream ``url`` into the open binary file ``tmp``, bounded in size and time.
+
+    At most :func:`_gzip_cap` bytes are accepted (whatever Content-Length
+    says); more is a corrupt mirror and the socket is not read further. Each
+    read waits at most `timeout` seconds, and in every `rate_window` seconds
+    at least ``min_rate * rate_window`` bytes must arrive, or the mirror is
+    abandoned as too slow.
+    """
+    label, cap = f"{spec.name}.gz", _gzip_cap(spec)
     request = urllib.request.Request(url, headers={"User-Agent": "skmnist"})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         total = int(response.headers.get("Content-Length") or 0)
+        if total > cap:
+            raise _CorruptFile(
+                url,
+                f"it announces {total:,} bytes, more than a gzipped {spec.name} "
+                f"can take ({cap:,} at most)",
+            )
         progress = _Progress(label, total)
         ok = False
+        window_start, window_done = time.monotonic(), 0
         try:
-            while chunk := response.read(_CHUNK):
+            # read1 returns what has arrived: a slow mirror is seen as slow.
+            while chunk := response.read1(_CHUNK):
+                if progress.done + len(chunk) > cap:
+                    raise _CorruptFile(
+                        url,
+                        f"it sent more than {cap:,} bytes, more than a gzipped "
+                        f"{spec.name} can take",
+                    )
                 tmp.write(chunk)
                 progress.update(len(chunk))
+                now = time.monotonic()
+                if min_rate and now - window_start >= rate_window:
+                    got = progress.done - window_done
+                    if got < min_rate * rate_window:
+                        raise _TooSlow(
+                            f"too slow: {got:,} bytes in {now - window_start:.1f} "
+                            f"s, below min_rate={min_rate:g} bytes/s"
+                        )
+                    window_start, window_done = now, progress.done
             if total and progress.done != total:
                 raise http.client.IncompleteRead(b"", total - progress.done)
             ok = True
@@ -357,6 +393,8 @@ def _failure(exc):
     """Describe a failed attempt; say whether trying the same URL again may help."""
     if isinstance(exc, _CorruptFile):
         return f"bad file, {exc.reason}", False
+    if isinstance(exc, _TooSlow):
+        return str(exc), False
     if isinstance(exc, urllib.error.HTTPError):
         return f"HTTP {exc.code} {exc.reason}", exc.code in _TRANSIENT_HTTP
     if isinstance(exc, urllib.error.URLError):
@@ -377,12 +415,13 @@ class _DownloadFailed(OSError):
         super().__init__("; ".join(f"{url}: {why}" for url, why in failures))
 
 
-def _fetch_file(spec, directory, mirrors, n_retries, delay, timeout):
+def _fetch_file(spec, directory, mirrors, n_retries, delay, timeout, rate):
     """Download one file into ``directory`` and return its path.
 
     Each mirror is tried in turn, and retried after transient failures; the
     download lands in a temporary file that is verified before it is renamed
-    into place, so no partial or corrupt file is ever left behind.
+    into place, so no partial or corrupt file is ever left behind. ``rate`` is
+    ``(min_rate, rate_window)``.
     """
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -410,7 +449,7 @@ def _fetch_file(spec, directory, mirrors, n_retries, delay, timeout):
             tmp = Path(tmp_name)
             try:
                 with os.fdopen(fd, "wb") as f:
-                    _download_one(url, f, timeout, f"{spec.name}.gz")
+                    _download_one(url, f, spec, timeout, *rate)
                 _verify_and_parse(tmp, spec)
                 os.replace(tmp, target)
                 return target
@@ -444,6 +483,8 @@ def fetch_mnist(
     n_retries=2,
     delay=1.0,
     timeout=30.0,
+    min_rate=10_000.0,
+    rate_window=30.0,
 ):
     """Load the MNIST handwritten digits from the four original IDX files.
 
@@ -488,7 +529,27 @@ def fetch_mnist(
         Seconds to wait between retries.
 
     timeout : float, default=30.0
-        Seconds without data after which a download attempt is abandoned.
+        Seconds without data after which a download attempt is abandoned (a
+        transient failure, retried).
+
+    min_rate : float, default=10_000.0
+        The slowest download kept, in bytes per second: in every `rate_window`
+        seconds of a download at least ``min_rate * rate_window`` bytes must
+        arrive, or the mirror is abandoned as too slow and the next one tried
+        without retrying. The default (about 80 kbit/s, 20 minutes for all of
+        MNIST) passes a slow but usable link and drops a mirror that trickles;
+        0 turns the rule off.
+
+    rate_window : float, default=30.0
+        Seconds over which `min_rate` is measured. A mirror that stalls is
+        abandoned after `timeout` seconds, one that trickles after at most
+        ``rate_window + timeout`` seconds (a minute with the defaults). No
+        mirror is read past the size a gzipped file can take (its decompressed
+        size plus 1.6%), so one that streams without end is refused as corrupt
+        and nothing is left in `data_home`. Each attempt thus ends in bounded
+        time (at worst that size over `min_rate`, for a mirror that keeps to
+        exactly that rate), and so does the whole call: at most
+        ``n_retries + 1`` attempts per mirror and file.
 
     Returns
     -------
@@ -528,6 +589,16 @@ def fetch_mnist(
         raise ValueError(
             f"subset must be one of {', '.join(map(repr, _SUBSETS))}; got {subset!r}."
         )
+    if not isinstance(min_rate, numbers.Real) or not min_rate >= 0:
+        raise ValueError(
+            "min_rate must be a number of bytes per second, 0 or more (0 turns "
+            f"the rule off); got {min_rate!r}."
+        )
+    if not isinstance(rate_window, numbers.Real) or not rate_window > 0:
+        raise ValueError(
+            f"rate_window must be a positive number of seconds; got {rate_window!r}."
+        )
+    rate = (min_rate, rate_window)
     directory = _data_dir(data_home)
     parts = ("train", "test") if subset == "all" else (subset,)
     specs = [spec for part in parts for spec in _FILES[part]]
@@ -543,7 +614,7 @@ def fetch_mnist(
         )
     for i, spec in enumerate(missing):
         try:
-            _fetch_file(spec, directory, urls, n_retries, delay, timeout)
+            _fetch_file(spec, directory, urls, n_retries, delay, timeout, rate)
         except _DownloadFailed as exc:
             raise OSError(
                 _not_found_message(missing[i:], directory)
@@ -561,7 +632,9 @@ def fetch_mnist(
                 raise
             # The verified download replaces the bad file atomically.
             try:
-                path = _fetch_file(spec, directory, urls, n_retries, delay, timeout)
+                path = _fetch_file(
+                    spec, directory, urls, n_retries, delay, timeout, rate
+                )
             except OSError as exc:
                 raise OSError(
                     f"{corrupt} Downloading a fresh copy failed: {exc}"

@@ -2,11 +2,13 @@
 
 import gzip
 import hashlib
+import inspect
 import shutil
 import stat
 import struct
 import subprocess
 import sys
+import time
 import zlib
 
 import numpy as np
@@ -243,7 +245,8 @@ def test_corrupt_cached_file_is_downloaded_again(mirror, mnist_home, tmp_path):
 
 
 # What each misbehaving mirror of the test server does to a download, as the
-# error names it.
+# error names it. The cap on t10k-images-idx3-ubyte.gz: 7,840,016 bytes plus
+# 1/64 plus 4 KiB.
 _FAULTS = {
     "403": "HTTP 403",
     "missing": "HTTP 404",
@@ -251,7 +254,14 @@ _FAULTS = {
     "wrong": "bad file, the SHA-256 of its decompressed bytes is",
     "drop": "connection lost mid-transfer",
     "stall": "timed out",
+    "endless": "bad file, it sent more than 7,966,612 bytes",
+    "endless-length": "bad file, it announces 1,099,511,627,776 bytes, more than",
+    "trickle": "too slow: ",
 }
+# Small values of the rate rule, so that a trickling mirror (a byte every 0.2 s)
+# is dropped within a second and a half; the rule is the same as with the
+# defaults.
+_FAST_RULE = {"min_rate": 100, "rate_window": 1.0}
 
 
 def _only_verified_files(home):
@@ -267,6 +277,7 @@ def test_a_bad_mirror_falls_through_to_the_next(mirror, tmp_path, fault):
         n_retries=0,
         timeout=0.5,
         return_X_y=True,
+        **_FAST_RULE,
     )
     assert X.shape == (10000, 28, 28) and y[:3].tolist() == [7, 2, 1]
     assert _only_verified_files(tmp_path)
@@ -281,6 +292,7 @@ def test_every_mirror_failing_names_each_mirror_and_leaves_nothing(mirror, tmp_p
             mirrors=[mirror + fault + "/" for fault in faults],
             n_retries=0,
             timeout=0.5,
+            **_FAST_RULE,
         )
     message = str(info.value)
     for fault in faults:
@@ -466,16 +478,20 @@ def baseline_mb():
 def _measure_fetch(arguments):
     """Measure ``fetch_mnist(arguments)`` in a fresh process with a capped heap.
 
-    An OSError is printed to stdout and ends the process with status 3.
+    An OSError is printed to stdout and ends the process with status 3; the
+    last line of stdout is the call's own time in seconds.
     """
     code = (
-        "import sys\n"
+        "import sys, time\n"
         "from skmnist import fetch_mnist\n"
+        "start = time.monotonic()\n"
         "try:\n"
         f"    fetch_mnist({arguments})\n"
         "except OSError as exc:\n"
         "    print(exc)\n"
         "    sys.exit(3)\n"
+        "finally:\n"
+        "    print(time.monotonic() - start)\n"
     )
     return measure_python(code, timeout=180, limit_mb=_HEAP_CAP_MB)
 
@@ -578,3 +594,87 @@ def test_a_gzipped_file_larger_than_any_gzip_of_it_is_refused_unread(
         OSError, match="it takes 1,073,741,824 bytes, more than a gzipped "
     ):
         fetch_mnist("test", data_home=tmp_path, download_if_missing=False)
+
+
+def test_download_rule_defaults_are_the_documented_ones():
+    params = inspect.signature(fetch_mnist).parameters
+    assert params["min_rate"].default == 10_000.0
+    assert params["rate_window"].default == 30.0
+    assert params["timeout"].default == 30.0
+    doc = fetch_mnist.__doc__
+    assert "min_rate : float, default=10_000.0" in doc
+    assert "rate_window : float, default=30.0" in doc
+    # a byte-per-second drip is dropped within a minute: the first window
+    assert 1.0 * 30.0 < 10_000.0 * 30.0 and 30.0 + 30.0 <= 60.0
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"min_rate": -1}, "min_rate must be a number of bytes per second, 0 or"),
+        ({"min_rate": "fast"}, "min_rate must be a number"),
+        ({"rate_window": 0}, "rate_window must be a positive number of seconds"),
+    ],
+)
+def test_download_rule_parameters_are_checked(tmp_path, params, message):
+    with pytest.raises(ValueError, match=message):
+        fetch_mnist("test", data_home=tmp_path, **params)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("behaviour", ["endless", "endless-length"])
+def test_an_endless_download_costs_bounded_memory_time_and_disk(
+    mirror, tmp_path, baseline_mb, behaviour
+):
+    # The server streams 50 MB at most (conftest); the cap stops the client at
+    # 8 MB, and the file is refused before it is inflated.
+    home = tmp_path / "home"
+    measured = _measure_fetch(
+        f"'test', data_home={str(home)!r}, mirrors=[{mirror + behaviour + '/'!r}], "
+        "n_retries=2, delay=0"
+    )
+    assert measured.returncode == 3, measured.stderr[-2000:]
+    assert _FAULTS[behaviour] in measured.stdout
+    assert measured.peak_mb < baseline_mb + 50, (measured.peak_mb, baseline_mb)
+    assert measured.seconds < _TIME_BOUND
+    assert list(home.iterdir()) == []
+
+
+@pytest.mark.bad_input
+def test_a_trickling_download_is_dropped_within_the_window(
+    mirror, tmp_path, baseline_mb
+):
+    home = tmp_path / "home"
+    measured = _measure_fetch(
+        f"'test', data_home={str(home)!r}, mirrors=[{mirror + 'trickle/'!r}], "
+        "n_retries=2, delay=0, timeout=5.0, min_rate=100, rate_window=1.0"
+    )
+    assert measured.returncode == 3, measured.stderr[-2000:]
+    assert "trickle/t10k-images-idx3-ubyte.gz: too slow: " in measured.stdout
+    assert "below min_rate=100 bytes/s" in measured.stdout
+    # dropped after one window, and not retried: three windows would be 3 s
+    assert float(measured.stdout.split()[-1]) < 2.0
+    assert measured.seconds < _TIME_BOUND
+    assert measured.peak_mb < baseline_mb + 50, (measured.peak_mb, baseline_mb)
+    assert list(home.iterdir()) == []
+
+
+def test_every_hostile_mirror_then_a_good_one(mirror, tmp_path):
+    # The whole call ends in bounded time: each hostile mirror is dropped for
+    # each file in turn (two trickles of one window each), then the good one
+    # serves both files.
+    hostile = ["endless", "endless-length", "trickle", "stall"]
+    start = time.monotonic()
+    X, y = fetch_mnist(
+        "test",
+        data_home=tmp_path,
+        mirrors=[mirror + h + "/" for h in hostile] + [mirror + "good/"],
+        n_retries=1,
+        delay=0,
+        timeout=0.5,
+        return_X_y=True,
+        **_FAST_RULE,
+    )
+    assert time.monotonic() - start < 20
+    assert y[:3].tolist() == [7, 2, 1] and _only_verified_files(tmp_path)

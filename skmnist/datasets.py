@@ -361,10 +361,32 @@ def _download_one(url, tmp, spec, timeout, min_rate, rate_window):
             )
         progress = _Progress(label, total)
         ok = False
-        window_start, window_done = time.monotonic(), 0
+        window = [time.monotonic(), 0]  # when the window began, bytes by then
+
+        def check_rate(stalled):
+            now = time.monotonic()
+            if not min_rate or now - window[0] < rate_window:
+                return
+            got = progress.done - window[1]
+            if got < min_rate * rate_window:
+                raise _TooSlow(
+                    f"too slow: {got:,} bytes in {now - window[0]:.1f} s"
+                    f"{' (then nothing)' if stalled else ''}, below "
+                    f"min_rate={min_rate:g} bytes/s"
+                ) from None
+            window[:] = now, progress.done
+
         try:
-            # read1 returns what has arrived: a slow mirror is seen as slow.
-            while chunk := response.read1(_CHUNK):
+            while True:
+                try:
+                    # read1 returns what has arrived: a slow mirror is seen
+                    # as slow, and one that stalls after a window as too slow.
+                    chunk = response.read1(_CHUNK)
+                except TimeoutError:
+                    check_rate(stalled=True)
+                    raise
+                if not chunk:
+                    break
                 if progress.done + len(chunk) > cap:
                     raise _CorruptFile(
                         url,
@@ -373,15 +395,7 @@ def _download_one(url, tmp, spec, timeout, min_rate, rate_window):
                     )
                 tmp.write(chunk)
                 progress.update(len(chunk))
-                now = time.monotonic()
-                if min_rate and now - window_start >= rate_window:
-                    got = progress.done - window_done
-                    if got < min_rate * rate_window:
-                        raise _TooSlow(
-                            f"too slow: {got:,} bytes in {now - window_start:.1f} "
-                            f"s, below min_rate={min_rate:g} bytes/s"
-                        )
-                    window_start, window_done = now, progress.done
+                check_rate(stalled=False)
             if total and progress.done != total:
                 raise http.client.IncompleteRead(b"", total - progress.done)
             ok = True
@@ -536,14 +550,17 @@ def fetch_mnist(
         The slowest download kept, in bytes per second: in every `rate_window`
         seconds of a download at least ``min_rate * rate_window`` bytes must
         arrive, or the mirror is abandoned as too slow and the next one tried
-        without retrying. The default (about 80 kbit/s, 20 minutes for all of
+        without retrying (this includes a transfer that stalls for `timeout`
+        seconds once a window has passed). The default (about 80 kbit/s, 20 minutes for all of
         MNIST) passes a slow but usable link and drops a mirror that trickles;
         0 turns the rule off.
 
     rate_window : float, default=30.0
         Seconds over which `min_rate` is measured. A mirror that stalls is
-        abandoned after `timeout` seconds, one that trickles after at most
-        ``rate_window + timeout`` seconds (a minute with the defaults). No
+        abandoned after `timeout` seconds (for the next mirror, if
+        `rate_window` has passed by then, else retried), one that trickles
+        after at most ``rate_window + timeout`` seconds (a minute with the
+        defaults). No
         mirror is read past the size a gzipped file can take (its decompressed
         size plus 1.6%), so one that streams without end is refused as corrupt
         and nothing is left in `data_home`. Each attempt thus ends in bounded

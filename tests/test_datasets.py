@@ -270,6 +270,7 @@ def _only_verified_files(home):
 
 @pytest.mark.parametrize("fault", sorted(_FAULTS))
 def test_a_bad_mirror_falls_through_to_the_next(mirror, tmp_path, fault):
+    start = time.monotonic()
     X, y = fetch_mnist(
         "test",
         data_home=tmp_path,
@@ -281,6 +282,8 @@ def test_a_bad_mirror_falls_through_to_the_next(mirror, tmp_path, fault):
     )
     assert X.shape == (10000, 28, 28) and y[:3].tolist() == [7, 2, 1]
     assert _only_verified_files(tmp_path)
+    # each fault costs at most a timeout or a window per file
+    assert time.monotonic() - start < 10
 
 
 def test_every_mirror_failing_names_each_mirror_and_leaves_nothing(mirror, tmp_path):
@@ -678,3 +681,23 @@ def test_every_hostile_mirror_then_a_good_one(mirror, tmp_path):
     )
     assert time.monotonic() - start < 20
     assert y[:3].tolist() == [7, 2, 1] and _only_verified_files(tmp_path)
+
+
+def test_a_stall_after_a_window_is_too_slow_and_not_retried(mirror, tmp_path):
+    # "stall" sends half the file at once, then nothing: once rate_window has
+    # passed, the timeout is a mirror too slow (next mirror), not a transient
+    # failure (three attempts here).
+    start = time.monotonic()
+    with pytest.raises(OSError, match=r"too slow: [\d,]+ bytes in [\d.]+ s \(then "):
+        fetch_mnist(
+            "test",
+            data_home=tmp_path,
+            mirrors=[mirror + "stall/"],
+            n_retries=2,
+            delay=0,
+            timeout=1.0,
+            min_rate=10**7,
+            rate_window=0.5,
+        )
+    assert time.monotonic() - start < 2.5
+    assert list(tmp_path.iterdir()) == []

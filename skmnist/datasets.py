@@ -551,22 +551,22 @@ def fetch_mnist(
         seconds of a download at least ``min_rate * rate_window`` bytes must
         arrive, or the mirror is abandoned as too slow and the next one tried
         without retrying (this includes a transfer that stalls for `timeout`
-        seconds once a window has passed). The default (about 80 kbit/s, 20 minutes for all of
-        MNIST) passes a slow but usable link and drops a mirror that trickles;
-        0 turns the rule off.
+        seconds once a window has passed). The default (about 80 kbit/s, 20
+        minutes for all of MNIST) passes a slow but usable link and drops a
+        mirror that trickles; 0 turns the rule off.
 
     rate_window : float, default=30.0
         Seconds over which `min_rate` is measured. A mirror that stalls is
-        abandoned after `timeout` seconds (for the next mirror, if
+        abandoned after `timeout` seconds (for the next mirror if
         `rate_window` has passed by then, else retried), one that trickles
         after at most ``rate_window + timeout`` seconds (a minute with the
-        defaults). No
-        mirror is read past the size a gzipped file can take (its decompressed
-        size plus 1.6%), so one that streams without end is refused as corrupt
-        and nothing is left in `data_home`. Each attempt thus ends in bounded
-        time (at worst that size over `min_rate`, for a mirror that keeps to
-        exactly that rate), and so does the whole call: at most
-        ``n_retries + 1`` attempts per mirror and file.
+        defaults). No mirror is read past the size a gzipped file can take
+        (its decompressed size plus 1.6%, whatever Content-Length says), so
+        one that streams without end is refused as corrupt and nothing is
+        left in `data_home`. Each attempt thus ends in bounded time (at worst
+        that size over `min_rate`, for a mirror that keeps to exactly that
+        rate), and so does the whole call: at most ``n_retries + 1`` attempts
+        per mirror and file.
 
     Returns
     -------

@@ -11,6 +11,7 @@ decompressed bytes before they are parsed.
 import gzip
 import hashlib
 import http.client
+import numbers
 import os
 import sys
 import tempfile
@@ -37,39 +38,61 @@ MIRRORS = (
     "https://yann.lecun.com/exdb/mnist/",
 )
 
-_IdxFile = namedtuple("_IdxFile", ["name", "sha256", "ndim"])
+_IdxFile = namedtuple("_IdxFile", ["name", "sha256", "shape"])
 
 # Published SHA-256 of the *decompressed* files: gzip wrappers differ between
-# mirrors, the payload does not.
+# mirrors, the payload does not. The shapes fix each file's size (header plus
+# one byte per pixel or label), which bounds everything read.
 _FILES = {
     "train": (
         _IdxFile(
             "train-images-idx3-ubyte",
             "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-            3,
+            (60000, 28, 28),
         ),
         _IdxFile(
             "train-labels-idx1-ubyte",
             "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-            1,
+            (60000,),
         ),
     ),
     "test": (
         _IdxFile(
             "t10k-images-idx3-ubyte",
             "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-            3,
+            (10000, 28, 28),
         ),
         _IdxFile(
             "t10k-labels-idx1-ubyte",
             "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-            1,
+            (10000,),
         ),
     ),
 }
 _SUBSETS = ("train", "test", "all")
 _UBYTE = 0x08
 _CHUNK = 1 << 16
+_READ_CHUNK = 1 << 20
+
+
+def _header_size(ndim):
+    return 4 + 4 * ndim
+
+
+def _file_size(spec):
+    """Size in bytes of the decompressed IDX file ``spec``: header and body."""
+    return _header_size(len(spec.shape)) + int(np.prod(spec.shape))
+
+
+def _gzip_cap(spec):
+    """The most bytes a gzipped copy of ``spec`` may take.
+
+    Deflate never grows data by more than 5 bytes per 64 KiB block (stored
+    blocks); the margin also covers any gzip header a mirror may write.
+    """
+    size = _file_size(spec)
+    return size + size // 64 + 4096
+
 
 DESCR = """\
 .. _mnist_dataset:
@@ -128,6 +151,27 @@ def _mirror_list(mirrors):
     return mirrors
 
 
+def _idx_shape(head, ndim):
+    """Return the shape the IDX header at the start of ``head`` announces.
+
+    The magic number must be two zero bytes, the type code 0x08 (unsigned
+    bytes) and ``ndim``; a ValueError says what is wrong otherwise.
+    """
+    header = _header_size(ndim)
+    if len(head) < header:
+        raise ValueError(
+            f"{len(head)} bytes is too short for an IDX header "
+            f"({header} bytes expected); the file is truncated or not IDX"
+        )
+    magic = bytes(head[:4])
+    if magic[:2] != b"\x00\x00" or magic[2] != _UBYTE or magic[3] != ndim:
+        raise ValueError(
+            f"bad IDX magic number 0x{magic.hex()}; expected "
+            f"0x000008{ndim:02x} (unsigned bytes, {ndim} dimension(s))"
+        )
+    return tuple(int(d) for d in np.frombuffer(head, dtype=">u4", count=ndim, offset=4))
+
+
 def _parse_idx(data, name, ndim):
     """Parse the bytes of an unsigned-byte IDX file into an array.
 
@@ -135,21 +179,11 @@ def _parse_idx(data, name, ndim):
     zero bytes, the type code 0x08 and the number of dimensions) and
     dimensions whose product matches the number of data bytes.
     """
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise ValueError(
-            f"{name}: {len(data)} bytes is too short for an IDX header "
-            f"({header} bytes expected); the file is truncated or not IDX."
-        )
-    magic = bytes(data[:4])
-    if magic[:2] != b"\x00\x00" or magic[2] != _UBYTE or magic[3] != ndim:
-        raise ValueError(
-            f"{name}: bad IDX magic number 0x{magic.hex()}; expected "
-            f"0x000008{ndim:02x} (unsigned bytes, {ndim} dimension(s))."
-        )
-    shape = tuple(
-        int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4)
-    )
+    header = _header_size(ndim)
+    try:
+        shape = _idx_shape(data, ndim)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}.") from None
     expected = int(np.prod(shape, dtype=np.int64))
     if len(data) - header != expected:
         raise ValueError(
@@ -157,14 +191,6 @@ def _parse_idx(data, name, ndim):
             f"the file holds {len(data) - header} data bytes."
         )
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
-
-
-def _read_payload(path):
-    """Return the decompressed bytes of ``path`` (gzipped or raw IDX)."""
-    if path.suffix == ".gz":
-        with gzip.open(path, "rb") as f:
-            return f.read()
-    return path.read_bytes()
 
 
 class _CorruptFile(OSError):
@@ -178,10 +204,71 @@ class _CorruptFile(OSError):
         self.reason = reason
 
 
+def _read_payload(path, spec):
+    """Return the decompressed bytes of ``path`` (gzipped or raw IDX), bounded.
+
+    Nothing is trusted before it is checked: a gzipped file larger than a
+    gzipped ``spec`` can be is refused unread; the IDX header is read first and
+    must announce the shape of ``spec``; then the body is read (inflated in
+    chunks) into a buffer of exactly the size that shape implies, and one byte
+    more is asked for: a longer stream is corrupt. At most that size plus one
+    byte is ever inflated, whatever the file holds.
+    """
+    gzipped = path.suffix == ".gz"
+    size, ndim = _file_size(spec), len(spec.shape)
+    on_disk = path.stat().st_size
+    if gzipped and on_disk > _gzip_cap(spec):
+        raise _CorruptFile(
+            path,
+            f"it takes {on_disk:,} bytes, more than a gzipped {spec.name} of "
+            f"{size:,} bytes can ({_gzip_cap(spec):,} at most)",
+        )
+    with (gzip.open if gzipped else open)(path, "rb") as f:
+        head = f.read(_header_size(ndim))
+        try:
+            shape = _idx_shape(head, ndim)
+        except ValueError as exc:
+            raise _CorruptFile(path, str(exc)) from None
+        if shape != spec.shape:
+            raise _CorruptFile(
+                path,
+                f"its IDX header announces shape {shape}, but {spec.name} has "
+                f"shape {spec.shape}",
+            )
+        what = "decompresses to" if gzipped else "holds"
+        if not gzipped and on_disk > size:
+            raise _CorruptFile(
+                path,
+                f"it {what} {on_disk:,} bytes, more than the {size:,} bytes "
+                f"of an IDX file of shape {shape}",
+            )
+        data = bytearray(size)
+        view = memoryview(data)
+        done = len(head)
+        view[:done] = head
+        while done < size:
+            chunk = f.read(min(_READ_CHUNK, size - done))
+            if not chunk:
+                raise _CorruptFile(
+                    path,
+                    f"it {what} {done:,} bytes, fewer than the {size:,} bytes of "
+                    f"an IDX file of shape {shape}",
+                )
+            view[done : done + len(chunk)] = chunk
+            done += len(chunk)
+        if f.read(1):
+            raise _CorruptFile(
+                path,
+                f"it {what} more than the {size:,} bytes of an IDX file of "
+                f"shape {shape}",
+            )
+    return data
+
+
 def _verify_and_parse(path, spec):
     """Check the SHA-256 of the decompressed bytes of ``path``, then parse them."""
     try:
-        data = _read_payload(path)
+        data = _read_payload(path, spec)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise _CorruptFile(path, f"not a complete gzip file ({exc})") from None
     actual = hashlib.sha256(data).hexdigest()
@@ -191,7 +278,7 @@ def _verify_and_parse(path, spec):
             f"the SHA-256 of its decompressed bytes is {actual}, "
             f"expected {spec.sha256}",
         )
-    array = _parse_idx(data, spec.name, spec.ndim)
+    array = _parse_idx(data, spec.name, len(spec.shape))
     array.flags.writeable = False
     return array
 
@@ -249,17 +336,66 @@ class _Progress:
 _TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504}
 
 
-def _download_one(url, tmp, timeout, label):
-    """Stream ``url`` into the open binary file ``tmp``."""
+class _TooSlow(OSError):
+    """A mirror that sends data, but far too slowly to finish."""
+
+
+def _download_one(url, tmp, spec, timeout, min_rate, rate_window):
+    """Stream ``url`` into the open binary file ``tmp``, bounded in size and time.
+
+    At most :func:`_gzip_cap` bytes are accepted (whatever Content-Length
+    says); more is a corrupt mirror and the socket is not read further. Each
+    read waits at most `timeout` seconds, and in every `rate_window` seconds
+    at least ``min_rate * rate_window`` bytes must arrive, or the mirror is
+    abandoned as too slow.
+    """
+    label, cap = f"{spec.name}.gz", _gzip_cap(spec)
     request = urllib.request.Request(url, headers={"User-Agent": "skmnist"})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         total = int(response.headers.get("Content-Length") or 0)
+        if total > cap:
+            raise _CorruptFile(
+                url,
+                f"it announces {total:,} bytes, more than a gzipped {spec.name} "
+                f"can take ({cap:,} at most)",
+            )
         progress = _Progress(label, total)
         ok = False
+        window = [time.monotonic(), 0]  # when the window began, bytes by then
+
+        def check_rate(stalled):
+            now = time.monotonic()
+            if not min_rate or now - window[0] < rate_window:
+                return
+            got = progress.done - window[1]
+            if got < min_rate * rate_window:
+                raise _TooSlow(
+                    f"too slow: {got:,} bytes in {now - window[0]:.1f} s"
+                    f"{' (then nothing)' if stalled else ''}, below "
+                    f"min_rate={min_rate:g} bytes/s"
+                ) from None
+            window[:] = now, progress.done
+
         try:
-            while chunk := response.read(_CHUNK):
+            while True:
+                try:
+                    # read1 returns what has arrived: a slow mirror is seen
+                    # as slow, and one that stalls after a window as too slow.
+                    chunk = response.read1(_CHUNK)
+                except TimeoutError:
+                    check_rate(stalled=True)
+                    raise
+                if not chunk:
+                    break
+                if progress.done + len(chunk) > cap:
+                    raise _CorruptFile(
+                        url,
+                        f"it sent more than {cap:,} bytes, more than a gzipped "
+                        f"{spec.name} can take",
+                    )
                 tmp.write(chunk)
                 progress.update(len(chunk))
+                check_rate(stalled=False)
             if total and progress.done != total:
                 raise http.client.IncompleteRead(b"", total - progress.done)
             ok = True
@@ -271,6 +407,8 @@ def _failure(exc):
     """Describe a failed attempt; say whether trying the same URL again may help."""
     if isinstance(exc, _CorruptFile):
         return f"bad file, {exc.reason}", False
+    if isinstance(exc, _TooSlow):
+        return str(exc), False
     if isinstance(exc, urllib.error.HTTPError):
         return f"HTTP {exc.code} {exc.reason}", exc.code in _TRANSIENT_HTTP
     if isinstance(exc, urllib.error.URLError):
@@ -291,12 +429,13 @@ class _DownloadFailed(OSError):
         super().__init__("; ".join(f"{url}: {why}" for url, why in failures))
 
 
-def _fetch_file(spec, directory, mirrors, n_retries, delay, timeout):
+def _fetch_file(spec, directory, mirrors, n_retries, delay, timeout, rate):
     """Download one file into ``directory`` and return its path.
 
     Each mirror is tried in turn, and retried after transient failures; the
     download lands in a temporary file that is verified before it is renamed
-    into place, so no partial or corrupt file is ever left behind.
+    into place, so no partial or corrupt file is ever left behind. ``rate`` is
+    ``(min_rate, rate_window)``.
     """
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -324,7 +463,7 @@ def _fetch_file(spec, directory, mirrors, n_retries, delay, timeout):
             tmp = Path(tmp_name)
             try:
                 with os.fdopen(fd, "wb") as f:
-                    _download_one(url, f, timeout, f"{spec.name}.gz")
+                    _download_one(url, f, spec, timeout, *rate)
                 _verify_and_parse(tmp, spec)
                 os.replace(tmp, target)
                 return target
@@ -358,6 +497,8 @@ def fetch_mnist(
     n_retries=2,
     delay=1.0,
     timeout=30.0,
+    min_rate=10_000.0,
+    rate_window=30.0,
 ):
     """Load the MNIST handwritten digits from the four original IDX files.
 
@@ -402,7 +543,30 @@ def fetch_mnist(
         Seconds to wait between retries.
 
     timeout : float, default=30.0
-        Seconds without data after which a download attempt is abandoned.
+        Seconds without data after which a download attempt is abandoned (a
+        transient failure, retried).
+
+    min_rate : float, default=10_000.0
+        The slowest download kept, in bytes per second: in every `rate_window`
+        seconds of a download at least ``min_rate * rate_window`` bytes must
+        arrive, or the mirror is abandoned as too slow and the next one tried
+        without retrying (this includes a transfer that stalls for `timeout`
+        seconds once a window has passed). The default (about 80 kbit/s, 20
+        minutes for all of MNIST) passes a slow but usable link and drops a
+        mirror that trickles; 0 turns the rule off.
+
+    rate_window : float, default=30.0
+        Seconds over which `min_rate` is measured. A mirror that stalls is
+        abandoned after `timeout` seconds (for the next mirror if
+        `rate_window` has passed by then, else retried), one that trickles
+        after at most ``rate_window + timeout`` seconds (a minute with the
+        defaults). No mirror is read past the size a gzipped file can take
+        (its decompressed size plus 1.6%, whatever Content-Length says), so
+        one that streams without end is refused as corrupt and nothing is
+        left in `data_home`. Each attempt thus ends in bounded time (at worst
+        that size over `min_rate`, for a mirror that keeps to exactly that
+        rate), and so does the whole call: at most ``n_retries + 1`` attempts
+        per mirror and file.
 
     Returns
     -------
@@ -442,6 +606,16 @@ def fetch_mnist(
         raise ValueError(
             f"subset must be one of {', '.join(map(repr, _SUBSETS))}; got {subset!r}."
         )
+    if not isinstance(min_rate, numbers.Real) or not min_rate >= 0:
+        raise ValueError(
+            "min_rate must be a number of bytes per second, 0 or more (0 turns "
+            f"the rule off); got {min_rate!r}."
+        )
+    if not isinstance(rate_window, numbers.Real) or not rate_window > 0:
+        raise ValueError(
+            f"rate_window must be a positive number of seconds; got {rate_window!r}."
+        )
+    rate = (min_rate, rate_window)
     directory = _data_dir(data_home)
     parts = ("train", "test") if subset == "all" else (subset,)
     specs = [spec for part in parts for spec in _FILES[part]]
@@ -457,7 +631,7 @@ def fetch_mnist(
         )
     for i, spec in enumerate(missing):
         try:
-            _fetch_file(spec, directory, urls, n_retries, delay, timeout)
+            _fetch_file(spec, directory, urls, n_retries, delay, timeout, rate)
         except _DownloadFailed as exc:
             raise OSError(
                 _not_found_message(missing[i:], directory)
@@ -475,7 +649,9 @@ def fetch_mnist(
                 raise
             # The verified download replaces the bad file atomically.
             try:
-                path = _fetch_file(spec, directory, urls, n_retries, delay, timeout)
+                path = _fetch_file(
+                    spec, directory, urls, n_retries, delay, timeout, rate
+                )
             except OSError as exc:
                 raise OSError(
                     f"{corrupt} Downloading a fresh copy failed: {exc}"

@@ -420,11 +420,21 @@ class _MirrorHandler(http.server.BaseHTTPRequestHandler):
     sends half); ``wrong`` (a valid gzip of bytes with one pixel changed, so
     the checksum fails); ``drop`` (resets the connection mid-transfer);
     ``stall`` (sends half, then nothing for longer than any test's timeout);
-    ``flaky`` (503 on every other request). Anything else is a 404.
+    ``flaky`` (503 on every other request); ``endless`` (the file, then zeros
+    without end and without a Content-Length); ``endless-length`` (the same,
+    announcing a Content-Length of a terabyte); ``trickle`` (the file, one byte
+    every ``trickle_interval`` seconds). Anything else is a 404.
+
+    The endless and trickling ones stop by themselves: after ``endless_bytes``
+    bytes or ``endless_seconds`` seconds, and after ``trickle_seconds``.
     """
 
     directory = None
     stall_seconds = 5.0
+    endless_bytes = 50 * 2**20
+    endless_seconds = 60.0
+    trickle_interval = 0.2
+    trickle_seconds = 60.0
     _requests = collections.Counter()
 
     def do_GET(self):
@@ -441,8 +451,19 @@ class _MirrorHandler(http.server.BaseHTTPRequestHandler):
         body = _wrong_bytes(path) if behaviour == "wrong" else path.read_bytes()
         self.send_response(200)
         self.send_header("Content-Type", "application/gzip")
-        self.send_header("Content-Length", str(len(body)))
+        if behaviour == "endless-length":
+            self.send_header("Content-Length", str(2**40))
+        elif behaviour != "endless":
+            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        self.close_connection = True
+        try:
+            if behaviour.startswith("endless"):
+                return self._endless(body)
+            if behaviour == "trickle":
+                return self._trickle(body)
+        except OSError:  # the client gave up: what these behaviours wait for
+            return
         if behaviour in ("good", "wrong", "flaky"):
             self.wfile.write(body)
             return
@@ -460,11 +481,38 @@ class _MirrorHandler(http.server.BaseHTTPRequestHandler):
             os.close(self.connection.detach())
         self.close_connection = True
 
+    def _endless(self, body):
+        self.wfile.write(body)
+        zeros = bytes(2**16)
+        sent, deadline = len(body), time.monotonic() + self.endless_seconds
+        while sent < self.endless_bytes and time.monotonic() < deadline:
+            self.wfile.write(zeros)
+            sent += len(zeros)
+
+    def _trickle(self, body):
+        deadline = time.monotonic() + self.trickle_seconds
+        for i in range(len(body)):
+            if time.monotonic() > deadline:
+                return
+            self.wfile.write(body[i : i + 1])
+            self.wfile.flush()
+            time.sleep(self.trickle_interval)
+
     def log_message(self, *args):
         pass
 
 
-_BEHAVIOURS = ("good", "truncated", "wrong", "drop", "stall", "flaky")
+_BEHAVIOURS = (
+    "good",
+    "truncated",
+    "wrong",
+    "drop",
+    "stall",
+    "flaky",
+    "endless",
+    "endless-length",
+    "trickle",
+)
 
 
 @functools.lru_cache

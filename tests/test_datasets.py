@@ -2,10 +2,14 @@
 
 import gzip
 import hashlib
+import inspect
 import shutil
 import stat
+import struct
 import subprocess
 import sys
+import time
+import zlib
 
 import numpy as np
 import pytest
@@ -15,7 +19,7 @@ from hypothesis import strategies as st
 from skmnist import fetch_mnist
 from skmnist.datasets import _parse_idx
 
-from .conftest import MNIST_FILES, property_settings
+from .conftest import MNIST_FILES, measure_python, property_settings
 
 
 def _snapshot(directory):
@@ -241,7 +245,8 @@ def test_corrupt_cached_file_is_downloaded_again(mirror, mnist_home, tmp_path):
 
 
 # What each misbehaving mirror of the test server does to a download, as the
-# error names it.
+# error names it. The cap on t10k-images-idx3-ubyte.gz: 7,840,016 bytes plus
+# 1/64 plus 4 KiB.
 _FAULTS = {
     "403": "HTTP 403",
     "missing": "HTTP 404",
@@ -249,7 +254,14 @@ _FAULTS = {
     "wrong": "bad file, the SHA-256 of its decompressed bytes is",
     "drop": "connection lost mid-transfer",
     "stall": "timed out",
+    "endless": "bad file, it sent more than 7,966,612 bytes",
+    "endless-length": "bad file, it announces 1,099,511,627,776 bytes, more than",
+    "trickle": "too slow: ",
 }
+# Small values of the rate rule, so that a trickling mirror (a byte every 0.2 s)
+# is dropped within a second and a half; the rule is the same as with the
+# defaults.
+_FAST_RULE = {"min_rate": 100, "rate_window": 1.0}
 
 
 def _only_verified_files(home):
@@ -258,6 +270,7 @@ def _only_verified_files(home):
 
 @pytest.mark.parametrize("fault", sorted(_FAULTS))
 def test_a_bad_mirror_falls_through_to_the_next(mirror, tmp_path, fault):
+    start = time.monotonic()
     X, y = fetch_mnist(
         "test",
         data_home=tmp_path,
@@ -265,9 +278,12 @@ def test_a_bad_mirror_falls_through_to_the_next(mirror, tmp_path, fault):
         n_retries=0,
         timeout=0.5,
         return_X_y=True,
+        **_FAST_RULE,
     )
     assert X.shape == (10000, 28, 28) and y[:3].tolist() == [7, 2, 1]
     assert _only_verified_files(tmp_path)
+    # each fault costs at most a timeout or a window per file
+    assert time.monotonic() - start < 10
 
 
 def test_every_mirror_failing_names_each_mirror_and_leaves_nothing(mirror, tmp_path):
@@ -279,6 +295,7 @@ def test_every_mirror_failing_names_each_mirror_and_leaves_nothing(mirror, tmp_p
             mirrors=[mirror + fault + "/" for fault in faults],
             n_retries=0,
             timeout=0.5,
+            **_FAST_RULE,
         )
     message = str(info.value)
     for fault in faults:
@@ -332,9 +349,9 @@ LOADER_CASES = [
     (
         "wrong IDX magic",
         gzip.compress(b"\x00\x00\x08\x09" + bytes(100)),
-        "SHA-256 of its decompressed bytes is",
+        "bad IDX magic number 0x00000809; expected 0x00000801",
     ),
-    ("empty file", b"", "not a complete gzip file|SHA-256"),
+    ("empty file", b"", "0 bytes is too short for an IDX header"),
 ]
 
 
@@ -393,3 +410,294 @@ def test_random_bytes_in_the_idx_parser(data, ndim):
     except ValueError:
         return
     assert array.ndim == ndim and array.dtype == np.uint8
+
+
+# -- hostile input: bounded memory and time ------------------------------------------
+# Each case runs in a fresh process (conftest.measure), whose peak memory is held
+# to a bound stated relative to the baseline of a process that only imports
+# fetch_mnist (numpy and scikit-learn: about 150 MB here), and whose heap is
+# capped at 1 GB, so a regression ends in a MemoryError instead of taking the
+# machine. The generated files are deleted afterwards.
+
+_TRAIN_IMAGES_SIZE = 47_040_016  # 16-byte header, 60,000 x 28 x 28 pixels
+_HEAP_CAP_MB = 1024
+_TIME_BOUND = 30.0  # seconds, the interpreter's start and imports included
+
+
+def _idx_header(shape):
+    return bytes([0, 0, 8, len(shape)]) + struct.pack(f">{len(shape)}I", *shape)
+
+
+def _write_gzip_bomb(path, header, n_zeros, chunk=2**24):
+    """Write a valid gzip of ``header`` and ``n_zeros`` zero bytes to ``path``.
+
+    The zeros are never held: one block of ``chunk`` zeros is compressed after
+    a full flush (so it does not depend on what precedes it) and written again
+    and again; the CRC is computed over the same chunk.
+    """
+    assert n_zeros % chunk == 0
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = deflate.compress(header) + deflate.flush(zlib.Z_FULL_FLUSH)
+    zeros = bytes(chunk)
+    block = deflate.compress(zeros) + deflate.flush(zlib.Z_FULL_FLUSH)
+    crc = zlib.crc32(header)
+    with open(path, "wb") as f:
+        f.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + head)
+        for _ in range(n_zeros // chunk):
+            f.write(block)
+            crc = zlib.crc32(zeros, crc)
+        f.write(deflate.flush())
+        f.write(struct.pack("<II", crc, (len(header) + n_zeros) % 2**32))
+
+
+def test_the_gzip_bomb_is_a_valid_gzip(tmp_path):
+    path = tmp_path / "bomb.gz"
+    _write_gzip_bomb(path, _idx_header((3, 2)), 2**25)
+    with gzip.open(path) as f:
+        assert f.read(10) == _idx_header((3, 2))[:10]
+        f.seek(12 + 2**25 - 1)
+        assert f.read() == b"\x00"
+    assert path.stat().st_size < 2**16
+
+
+@pytest.fixture
+def hostile_home(tmp_path, mnist_home):
+    """A data home with the real training labels; deleted afterwards."""
+    home = tmp_path / "hostile"
+    home.mkdir()
+    shutil.copy(mnist_home / MNIST_FILES[1], home / MNIST_FILES[1])
+    yield home
+    shutil.rmtree(home)
+
+
+@pytest.fixture(scope="session")
+def baseline_mb():
+    """Peak memory of a fresh process that imports fetch_mnist and does nothing."""
+    measured = measure_python("from skmnist import fetch_mnist", timeout=120)
+    assert measured.returncode == 0, measured.stderr
+    return measured.peak_mb
+
+
+def _measure_fetch(arguments):
+    """Measure ``fetch_mnist(arguments)`` in a fresh process with a capped heap.
+
+    An OSError is printed to stdout and ends the process with status 3; the
+    last line of stdout is the call's own time in seconds.
+    """
+    code = (
+        "import sys, time\n"
+        "from skmnist import fetch_mnist\n"
+        "start = time.monotonic()\n"
+        "try:\n"
+        f"    fetch_mnist({arguments})\n"
+        "except OSError as exc:\n"
+        "    print(exc)\n"
+        "    sys.exit(3)\n"
+        "finally:\n"
+        "    print(time.monotonic() - start)\n"
+    )
+    return measure_python(code, timeout=180, limit_mb=_HEAP_CAP_MB)
+
+
+def _bomb(header):
+    return lambda home: _write_gzip_bomb(
+        home / "train-images-idx3-ubyte.gz", _idx_header(header), 2**32
+    )
+
+
+def _sparse_raw(home):
+    # A raw IDX file of 4 GiB with a true header; sparse, so it costs no disk.
+    with open(home / "train-images-idx3-ubyte", "wb") as f:
+        f.write(_idx_header((60000, 28, 28)))
+        f.truncate(2**32)
+
+
+# (case, write the file into the home, message, bound on peak memory above the
+# baseline in MB): a true header costs its one buffer of 47 MB; a header that
+# lies or a file too long on disk costs nothing.
+HOSTILE_CACHE = [
+    (
+        "gzip bomb, 4 GiB behind a true header",
+        _bomb((60000, 28, 28)),
+        "train-images-idx3-ubyte.gz is corrupt: it decompresses to more than the "
+        "47,040,016 bytes of an IDX file of shape (60000, 28, 28)",
+        100,
+    ),
+    (
+        "gzip bomb, 4 GiB behind a header lying about the dims",
+        _bomb((10**9, 28, 28)),
+        "train-images-idx3-ubyte.gz is corrupt: its IDX header announces shape "
+        "(1000000000, 28, 28), but train-images-idx3-ubyte has shape (60000, 28, 28)",
+        20,
+    ),
+    (
+        "raw IDX file of 4 GiB",
+        _sparse_raw,
+        "train-images-idx3-ubyte is corrupt: it holds 4,294,967,296 bytes, more "
+        "than the 47,040,016 bytes of an IDX file of shape (60000, 28, 28)",
+        20,
+    ),
+]
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    "case, write, message, bound_mb", HOSTILE_CACHE, ids=[c[0] for c in HOSTILE_CACHE]
+)
+def test_hostile_cached_file_costs_bounded_memory_and_time(
+    hostile_home, baseline_mb, case, write, message, bound_mb
+):
+    write(hostile_home)
+    measured = _measure_fetch(
+        f"'train', data_home={str(hostile_home)!r}, download_if_missing=False"
+    )
+    assert measured.returncode == 3, measured.stderr[-2000:]
+    assert message in measured.stdout
+    assert measured.peak_mb < baseline_mb + bound_mb, (measured.peak_mb, baseline_mb)
+    assert measured.seconds < _TIME_BOUND
+
+
+def _real_labels(mnist_home):
+    return gzip.decompress((mnist_home / MNIST_FILES[3]).read_bytes())
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    "edit, gzipped, message",
+    [
+        (lambda b: b + b"\x00", True, "it decompresses to more than the 10,008 bytes"),
+        (lambda b: b + b"\x00", False, "it holds 10,009 bytes, more than the 10,008"),
+        (lambda b: b[:-1], True, "it decompresses to 10,007 bytes, fewer than"),
+        (lambda b: b[:-1], False, "it holds 10,007 bytes, fewer than the 10,008"),
+        (
+            lambda b: _idx_header((10001,)) + b[8:],
+            True,
+            r"its IDX header announces shape \(10001,\), but t10k-labels-idx1-ubyte has "
+            r"shape \(10000,\)",
+        ),
+    ],
+)
+def test_a_file_one_byte_off_is_corrupt(mnist_home, tmp_path, edit, gzipped, message):
+    shutil.copy(mnist_home / MNIST_FILES[2], tmp_path / MNIST_FILES[2])
+    payload = edit(_real_labels(mnist_home))
+    name = MNIST_FILES[3] if gzipped else MNIST_FILES[3][:-3]
+    (tmp_path / name).write_bytes(gzip.compress(payload) if gzipped else payload)
+    with pytest.raises(OSError, match=f"{name} is corrupt: {message}"):
+        fetch_mnist("test", data_home=tmp_path, download_if_missing=False)
+
+
+@pytest.mark.bad_input
+def test_a_gzipped_file_larger_than_any_gzip_of_it_is_refused_unread(
+    mnist_home, tmp_path
+):
+    shutil.copy(mnist_home / MNIST_FILES[2], tmp_path / MNIST_FILES[2])
+    with open(tmp_path / MNIST_FILES[3], "wb") as f:
+        f.truncate(2**30)  # sparse: one gigabyte of nothing
+    with pytest.raises(
+        OSError, match="it takes 1,073,741,824 bytes, more than a gzipped "
+    ):
+        fetch_mnist("test", data_home=tmp_path, download_if_missing=False)
+
+
+def test_download_rule_defaults_are_the_documented_ones():
+    params = inspect.signature(fetch_mnist).parameters
+    assert params["min_rate"].default == 10_000.0
+    assert params["rate_window"].default == 30.0
+    assert params["timeout"].default == 30.0
+    doc = fetch_mnist.__doc__
+    assert "min_rate : float, default=10_000.0" in doc
+    assert "rate_window : float, default=30.0" in doc
+    # a byte-per-second drip is dropped within a minute: the first window
+    assert 1.0 * 30.0 < 10_000.0 * 30.0 and 30.0 + 30.0 <= 60.0
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"min_rate": -1}, "min_rate must be a number of bytes per second, 0 or"),
+        ({"min_rate": "fast"}, "min_rate must be a number"),
+        ({"rate_window": 0}, "rate_window must be a positive number of seconds"),
+    ],
+)
+def test_download_rule_parameters_are_checked(tmp_path, params, message):
+    with pytest.raises(ValueError, match=message):
+        fetch_mnist("test", data_home=tmp_path, **params)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("behaviour", ["endless", "endless-length"])
+def test_an_endless_download_costs_bounded_memory_time_and_disk(
+    mirror, tmp_path, baseline_mb, behaviour
+):
+    # The server streams 50 MB at most (conftest); the cap stops the client at
+    # 8 MB, and the file is refused before it is inflated.
+    home = tmp_path / "home"
+    measured = _measure_fetch(
+        f"'test', data_home={str(home)!r}, mirrors=[{mirror + behaviour + '/'!r}], "
+        "n_retries=2, delay=0"
+    )
+    assert measured.returncode == 3, measured.stderr[-2000:]
+    assert _FAULTS[behaviour] in measured.stdout
+    assert measured.peak_mb < baseline_mb + 50, (measured.peak_mb, baseline_mb)
+    assert measured.seconds < _TIME_BOUND
+    assert list(home.iterdir()) == []
+
+
+@pytest.mark.bad_input
+def test_a_trickling_download_is_dropped_within_the_window(
+    mirror, tmp_path, baseline_mb
+):
+    home = tmp_path / "home"
+    measured = _measure_fetch(
+        f"'test', data_home={str(home)!r}, mirrors=[{mirror + 'trickle/'!r}], "
+        "n_retries=2, delay=0, timeout=5.0, min_rate=100, rate_window=1.0"
+    )
+    assert measured.returncode == 3, measured.stderr[-2000:]
+    assert "trickle/t10k-images-idx3-ubyte.gz: too slow: " in measured.stdout
+    assert "below min_rate=100 bytes/s" in measured.stdout
+    # dropped after one window, and not retried: three windows would be 3 s
+    assert float(measured.stdout.split()[-1]) < 2.0
+    assert measured.seconds < _TIME_BOUND
+    assert measured.peak_mb < baseline_mb + 50, (measured.peak_mb, baseline_mb)
+    assert list(home.iterdir()) == []
+
+
+def test_every_hostile_mirror_then_a_good_one(mirror, tmp_path):
+    # The whole call ends in bounded time: each hostile mirror is dropped for
+    # each file in turn (two trickles of one window each), then the good one
+    # serves both files.
+    hostile = ["endless", "endless-length", "trickle", "stall"]
+    start = time.monotonic()
+    X, y = fetch_mnist(
+        "test",
+        data_home=tmp_path,
+        mirrors=[mirror + h + "/" for h in hostile] + [mirror + "good/"],
+        n_retries=1,
+        delay=0,
+        timeout=0.5,
+        return_X_y=True,
+        **_FAST_RULE,
+    )
+    assert time.monotonic() - start < 20
+    assert y[:3].tolist() == [7, 2, 1] and _only_verified_files(tmp_path)
+
+
+def test_a_stall_after_a_window_is_too_slow_and_not_retried(mirror, tmp_path):
+    # "stall" sends half the file at once, then nothing: once rate_window has
+    # passed, the timeout is a mirror too slow (next mirror), not a transient
+    # failure (three attempts here).
+    start = time.monotonic()
+    with pytest.raises(OSError, match=r"too slow: [\d,]+ bytes in [\d.]+ s \(then "):
+        fetch_mnist(
+            "test",
+            data_home=tmp_path,
+            mirrors=[mirror + "stall/"],
+            n_retries=2,
+            delay=0,
+            timeout=1.0,
+            min_rate=10**7,
+            rate_window=0.5,
+        )
+    assert time.monotonic() - start < 2.5
+    assert list(tmp_path.iterdir()) == []

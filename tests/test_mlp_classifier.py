@@ -460,8 +460,11 @@ def test_grid_search_over_max_iter_and_widths(data):
     oracle, ours = searches
     assert set(ours.cv_results_) == set(oracle.cv_results_)
     assert ours.cv_results_["params"] == oracle.cv_results_["params"]
-    assert isinstance(ours.best_estimator_, MLPClassifier)
-    assert ours.best_params_ in grid_points(grid)
+    best = ours.best_estimator_
+    assert isinstance(best, MLPClassifier) and ours.best_params_ in grid_points(grid)
+    # the searched parameters took effect
+    assert best.n_iter_ == ours.best_params_["max_iter"]
+    assert best.coefs_[0].shape[1] == ours.best_params_["hidden_layer_sizes"][0]
 
 
 def grid_points(grid):
@@ -470,3 +473,24 @@ def grid_points(grid):
         for h in grid["hidden_layer_sizes"]
         for m in grid["max_iter"]
     ]
+
+
+# -- persistence hooks ---------------------------------------------------------------
+
+
+def test_model_file_hooks_and_pickle_round_trip(data):
+    import pickle
+
+    X, y = data
+    clf = MLPClassifier(**FAST, max_iter=2, early_stopping=True)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X, y)
+    state, weights = clf.__skmnist_getstate__()
+    assert {"n_iter_", "t_", "loss_curve_", "validation_scores_"} <= set(state)
+    restored = MLPClassifier(**clf.get_params())
+    restored.__skmnist_setstate__(state, weights)
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    assert _accounting(restored) == _accounting(clf)
+    unpickled = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(unpickled.predict_proba(X), clf.predict_proba(X))
+    assert unpickled.get_params() == clf.get_params()

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, fields
 
 import keras
 import numpy as np
+from sklearn import config_context
 from sklearn.model_selection import train_test_split
 
 from . import _fast
@@ -206,14 +207,16 @@ def hold_out(X, y, sample_weight, fraction, random_state):
     too small a validation set fails with its error.
     """
     arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
-    try:
-        parts = train_test_split(
-            *arrays, test_size=fraction, random_state=random_state, stratify=y
-        )
-    except ValueError:
-        if len(np.unique(y)) <= 2:
-            raise  # MLPClassifier stratifies binary splits: its error
-        parts = train_test_split(*arrays, test_size=fraction, random_state=random_state)
+    split = {"test_size": fraction, "random_state": random_state}
+    # scikit-learn's estimators call train_test_split without validating its
+    # parameters again (a fraction of 0 then fails with the split's words).
+    with config_context(skip_parameter_validation=True):
+        try:
+            parts = train_test_split(*arrays, stratify=y, **split)
+        except ValueError:
+            if len(np.unique(y)) <= 2:
+                raise  # MLPClassifier stratifies binary splits: its error
+            parts = train_test_split(*arrays, **split)
     if math.ceil(fraction * X.shape[0]) < 2:
         raise ValueError(
             "The validation set is too small. Increase 'validation_fraction' "

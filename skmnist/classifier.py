@@ -371,7 +371,11 @@ class _BaseMLP(
         split = fit_args.pop("validation_split", params["validation_split"])
         if early_stopping:
             split = self.validation_fraction
-        if split and not incremental and "validation_data" not in fit_args:
+        if (
+            (split or early_stopping)
+            and not incremental
+            and "validation_data" not in fit_args
+        ):
             X, y, sample_weight, validation = _training.hold_out(
                 X, y, sample_weight, float(split), self._random_state
             )

@@ -288,8 +288,8 @@ def test_warm_start_with_other_classes_fails_as_in_sklearn(data):
 
 @pytest.mark.parametrize(
     "n_samples, fraction, binary",
-    [(3, 0.1, False), (10, 0.1, False), (60, 0.01, True)],
-    ids=["3 samples", "10 samples", "binary, 1 held out"],
+    [(3, 0.1, False), (10, 0.1, False), (60, 0.01, True), (60, 0.0, False)],
+    ids=["3 samples", "10 samples", "binary, 1 held out", "none held out"],
 )
 def test_too_small_a_validation_split_fails_as_in_sklearn(
     data, n_samples, fraction, binary
@@ -300,7 +300,11 @@ def test_too_small_a_validation_split_fails_as_in_sklearn(
     oracle, ours = pair(**FAST, **params)
     assert_same_error(lambda: oracle.fit(X, y), lambda: ours.fit(X, y))
     keras_clf = KerasMLPClassifier(**FAST, **params)
-    assert_same_error(lambda: oracle.fit(X, y), lambda: keras_clf.fit(X, y))
+    if fraction == 0:  # its parameters refuse it before any split
+        with pytest.raises(ValueError, match="'validation_fraction' parameter"):
+            keras_clf.fit(X, y)
+    else:
+        assert_same_error(lambda: oracle.fit(X, y), lambda: keras_clf.fit(X, y))
 
 
 # -- fitted attributes and their accounting ------------------------------------

@@ -1,8 +1,11 @@
-"""A multi-layer perceptron classifier trained by Keras, as a scikeras wrapper.
+"""Multi-layer perceptron classifiers trained by Keras, as scikeras wrappers.
 
-:class:`KerasMLPClassifier` subclasses scikeras' ``KerasClassifier``. This
-module is its public face: parameters, ``fit``, ``partial_fit``, the
-predictions and the tags. The parts behind it each have a module: the
+Two public faces on one engine (``_BaseMLP``, a scikeras ``KerasClassifier``):
+:class:`KerasMLPClassifier`, the classic Keras MNIST network with ``epochs``
+and Keras' options, and :class:`MLPClassifier`, scikit-learn's
+``MLPClassifier`` signature and behaviour, a drop-in replacement. This
+module holds their parameters, ``fit``, ``partial_fit``, the predictions and
+the tags. The parts behind it each have a module: the
 network (:mod:`skmnist._network`), the optimizer and its schedule
 (:mod:`skmnist._optimizer`), class labels (:mod:`skmnist._targets`), the
 training run (:mod:`skmnist._training`), the compiled epochs and the NumPy
@@ -10,7 +13,7 @@ forward pass (:mod:`skmnist._fast`), and what works around scikeras and
 scikit-learn (:mod:`skmnist._compat`).
 
 Importing this module imports Keras (and its backend); :mod:`skmnist` imports
-it only when :class:`KerasMLPClassifier` is first used.
+it only when one of the classifiers is first used.
 """
 
 # Authors: The skmnist developers

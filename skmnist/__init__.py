@@ -15,6 +15,7 @@ _PUBLIC = {
     "fetch_mnist": "datasets",
     "ImageFlattener": "preprocessing",
     "KerasMLPClassifier": "classifier",
+    "MLPClassifier": "classifier",
     "make_mnist_pipeline": "pipeline",
     "save": "persistence",
     "load": "persistence",

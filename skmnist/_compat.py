@@ -24,6 +24,7 @@ from sklearn.utils import Tags, TargetTags
 from sklearn.utils._param_validation import (  # noqa: F401
     Interval,
     InvalidParameterError,
+    Options,
     StrOptions,
 )
 

@@ -33,6 +33,7 @@ import weakref
 
 import keras
 import numpy as np
+import scipy.sparse
 from scipy.special import expit, softmax
 
 _threads_limited = False
@@ -83,11 +84,17 @@ def _dask_worker_threads():
         return None
 
 
+def is_sparse(X):
+    """Whether ``X`` is a SciPy sparse matrix or array."""
+    return scipy.sparse.issparse(X)
+
+
 def training_data(X, y, sample_weight, *, batch_size, shuffle, seed):
     """Batches of ``(X, y[, sample_weight])`` for ``Model.fit``.
 
     A new order every epoch, drawn as :func:`train` draws it: the same seed
-    gives the same batches on either path.
+    gives the same batches on either path. A sparse ``X`` (CSR) is gathered
+    and densified one batch at a time, never whole.
     """
     arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
     return _ShuffledBatches(arrays, batch_size, shuffle, seed)
@@ -283,6 +290,10 @@ def compile_options(n_samples, batch_size):
     return options
 
 
+def _dense(a):
+    return a.toarray() if is_sparse(a) else a
+
+
 class _ShuffledBatches(keras.utils.PyDataset):
     """Array batches in a new order every epoch, drawn from a seeded generator."""
 
@@ -296,16 +307,16 @@ class _ShuffledBatches(keras.utils.PyDataset):
         self.served = 0
 
     def _draw(self):
-        n = len(self.arrays[0])
+        n = self.arrays[0].shape[0]
         return self.rng.permutation(n) if self.shuffle else np.arange(n)
 
     def __len__(self):
-        return math.ceil(len(self.arrays[0]) / self.batch_size)
+        return math.ceil(self.arrays[0].shape[0] / self.batch_size)
 
     def __getitem__(self, index):
         self.served += 1
         idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        return tuple(a[idx] for a in self.arrays)
+        return tuple(_dense(a[idx]) for a in self.arrays)
 
     def on_epoch_end(self):
         # Keras on JAX first peeks at one batch, in an "epoch" of its own:
@@ -346,10 +357,14 @@ def dense_stack(model):
 
 
 def forward(stack, X):
-    """Evaluate a :func:`dense_stack` on the rows of ``X``."""
-    out = np.asarray(X, dtype=np.float64)
+    """Evaluate a :func:`dense_stack` on the rows of ``X`` (dense or sparse).
+
+    A sparse ``X`` is multiplied as it is: only the first layer's output,
+    of the first layer's width, is dense.
+    """
+    out = X.astype(np.float64) if is_sparse(X) else np.asarray(X, dtype=np.float64)
     for kernel, bias, activation in stack:
-        out = out @ kernel
+        out = np.asarray(out @ kernel)
         out += bias
         out = _NUMPY_ACTIVATIONS[activation](out)
     return out

@@ -13,11 +13,13 @@ early and has no learning-rate schedule; MLPClassifier's rules are kept.
 # Authors: The skmnist developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 
 import keras
 import numpy as np
+from sklearn import config_context
 from sklearn.model_selection import train_test_split
 
 from . import _fast
@@ -28,8 +30,17 @@ class Record:
     """What the training of one network has recorded so far.
 
     Each field is the estimator's fitted attribute of the same name plus a
-    trailing underscore, except ``no_improvement_count``, which is private.
+    trailing underscore, except the private ones (:attr:`PRIVATE`):
+    ``no_improvement_count``, and ``stopped``, whether the stopping rules
+    ended the last call.
+
+    As in MLPClassifier, ``n_iter`` counts the epochs of the last call (a
+    ``fit``, or one epoch for ``partial_fit``), while ``t``, ``loss_curve``
+    and ``validation_scores`` go on across the calls that continue one
+    network: ``len(loss_curve)`` is the number of epochs it has trained.
     """
+
+    PRIVATE = ("no_improvement_count", "stopped")
 
     n_iter: int = 0
     t: int = 0
@@ -39,6 +50,7 @@ class Record:
     validation_scores: list = field(default_factory=list)
     best_validation_score: float = -np.inf
     no_improvement_count: int = 0
+    stopped: bool = False
     history: dict = field(default_factory=lambda: defaultdict(list))
 
     def attributes(self):
@@ -46,7 +58,7 @@ class Record:
         return {
             f.name + "_": getattr(self, f.name)
             for f in fields(self)
-            if f.name != "no_improvement_count"
+            if f.name not in self.PRIVATE
         }
 
     @classmethod
@@ -56,15 +68,22 @@ class Record:
             **{
                 f.name: getattr(estimator, f.name + "_")
                 for f in fields(cls)
-                if f.name != "no_improvement_count"
+                if f.name not in cls.PRIVATE
             }
         )
         record.no_improvement_count = getattr(estimator, "_no_improvement_count", 0)
         record.history = defaultdict(list, record.history)
         return record
 
+    @property
+    def epochs_trained(self):
+        """Epochs the network has trained over every call."""
+        return len(self.loss_curve)
+
     def start(self, early_stopping):
         """Prepare the records for a call that judges by validation or by loss."""
+        self.n_iter = 0
+        self.stopped = False
         if early_stopping:
             self.best_loss = None
             if self.validation_scores is None:
@@ -89,6 +108,19 @@ class Rules:
     n_iter_no_change: int
     early_stopping: bool
     schedule: object
+    verbose: bool = False
+
+    def stall_message(self):
+        """MLPClassifier's words for progress that stalled."""
+        if self.early_stopping:
+            return (
+                f"Validation score did not improve more than tol={self.tol:f} for "
+                f"{int(self.n_iter_no_change):d} consecutive epochs."
+            )
+        return (
+            f"Training loss did not improve more than tol={self.tol:f} for "
+            f"{int(self.n_iter_no_change):d} consecutive epochs."
+        )
 
 
 class Monitor(keras.callbacks.Callback):
@@ -99,7 +131,8 @@ class Monitor(keras.callbacks.Callback):
     record : Record
         Updated at the end of each epoch.
     rules : Rules
-        When to stop, and the learning-rate schedule.
+        When to stop, the learning-rate schedule, and whether to print
+        MLPClassifier's lines each epoch.
     n_samples : int
         Training samples per epoch (``t`` grows by this much each epoch).
     """
@@ -129,9 +162,13 @@ class Monitor(keras.callbacks.Callback):
         record.t += self.n_samples
         record.loss = float(logs["loss"])
         record.loss_curve.append(record.loss)
+        if rules.verbose:
+            print(f"Iteration {record.n_iter:d}, loss = {record.loss:.8f}")
         if rules.early_stopping:
             score = float(logs["val_accuracy"])
             record.validation_scores.append(score)
+            if rules.verbose:
+                print(f"Validation score: {score:f}")
             stalled = score < record.best_validation_score + rules.tol
             if score > record.best_validation_score:
                 record.best_validation_score = score
@@ -142,11 +179,18 @@ class Monitor(keras.callbacks.Callback):
         record.no_improvement_count = record.no_improvement_count + 1 if stalled else 0
         if record.no_improvement_count > rules.n_iter_no_change:
             rate = rules.schedule.on_stall(self._learning_rate())
+            message = rules.stall_message()
             if rate is None:
-                self.model.stop_training = True
+                self.model.stop_training = record.stopped = True
+                if rules.schedule.kind == "adaptive":
+                    message += " Learning rate too small."
+                message += " Stopping."
             else:
                 self._learning_rate(rate)
                 record.no_improvement_count = 0
+                message += f" Setting learning rate to {rate:f}"
+            if rules.verbose:
+                print(message)
 
     def on_train_end(self, logs=None):
         if self.best_weights is not None:
@@ -154,11 +198,30 @@ class Monitor(keras.callbacks.Callback):
 
 
 def hold_out(X, y, sample_weight, fraction, random_state):
-    """Split off a stratified validation set: ``X, y, sample_weight, (X_val, y_val)``."""
+    """Split off a validation set: ``X, y, sample_weight, (X_val, y_val)``.
+
+    Stratified by class. MLPClassifier stratifies only binary problems; a
+    multiclass split that cannot be stratified (a class with one sample, or
+    fewer held-out samples than classes) is drawn unstratified, as
+    MLPClassifier draws it, so that data it trains on trains here too, and
+    too small a validation set fails with its error.
+    """
     arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
-    parts = train_test_split(
-        *arrays, test_size=fraction, random_state=random_state, stratify=y
-    )
+    split = {"test_size": fraction, "random_state": random_state}
+    # scikit-learn's estimators call train_test_split without validating its
+    # parameters again (a fraction of 0 then fails with the split's words).
+    with config_context(skip_parameter_validation=True):
+        try:
+            parts = train_test_split(*arrays, stratify=y, **split)
+        except ValueError:
+            if len(np.unique(y)) <= 2:
+                raise  # MLPClassifier stratifies binary splits: its error
+            parts = train_test_split(*arrays, **split)
+    if math.ceil(fraction * X.shape[0]) < 2:
+        raise ValueError(
+            "The validation set is too small. Increase 'validation_fraction' "
+            "or the size of your dataset."
+        )
     train, held_out = parts[0::2], parts[1::2]
     if sample_weight is None:
         return train[0], train[1], None, tuple(held_out)
@@ -195,7 +258,8 @@ def run(
     model : keras.Model
         A compiled model.
     X, y, sample_weight : ndarray
-        float32 rows, int32 class codes, and float weights or None.
+        float32 rows (or a CSR matrix, densified one batch at a time), int32
+        class codes, and float weights or None.
     record : Record
         The training so far; updated epoch by epoch.
     rules : Rules
@@ -217,11 +281,23 @@ def run(
         Which training loop ran: skmnist's compiled epochs, or ``Model.fit``.
     """
     record.start(rules.early_stopping)
-    callbacks = [Monitor(record, rules, len(X)), *callbacks]
-    seed = shuffle_seed(random_state, record.n_iter)
-    epochs_range = {"epochs": record.n_iter + epochs, "initial_epoch": record.n_iter}
+    callbacks = [Monitor(record, rules, X.shape[0]), *callbacks]
+    done = record.epochs_trained
+    seed = shuffle_seed(random_state, done)
+    epochs_range = {"epochs": done + epochs, "initial_epoch": done}
     history, loop = None, "compiled"
-    if set(fit_args) <= {"verbose", "validation_data"}:
+    sparse = _fast.is_sparse(X)
+    if sparse and fit_args.get("validation_data") is not None:
+        # Held-out rows too are densified one batch at a time.
+        fit_args = dict(fit_args)
+        fit_args["validation_data"] = _fast.training_data(
+            *fit_args["validation_data"],
+            None,
+            batch_size=batch_size,
+            shuffle=False,
+            seed=None,
+        )
+    if not sparse and set(fit_args) <= {"verbose", "validation_data"}:
         history = _fast.train(
             model,
             X,
@@ -235,7 +311,7 @@ def run(
             verbose=fit_args.get("verbose", 0),
             **epochs_range,
         )
-    if history is None:  # a short fit, or arguments only Model.fit takes
+    if history is None:  # a short fit, sparse rows, or arguments only fit takes
         loop = "keras"
         data = _fast.training_data(
             X, y, sample_weight, batch_size=batch_size, shuffle=shuffle, seed=seed

@@ -188,7 +188,9 @@ def test_warm_start_continues_training(training_path, digits_flat):
     clf = fit(X, y, epochs=2, warm_start=True)
     first_losses = list(clf.loss_curve_)
     clf.set_params(epochs=3).fit(X, y)
-    assert clf.n_iter_ == 5 and clf.loss_curve_[:2] == first_losses
+    # as in MLPClassifier: n_iter_ counts this call, the curve both calls
+    assert clf.n_iter_ == 3 and clf.loss_curve_[:2] == first_losses
+    assert len(clf.loss_curve_) == 5 and clf.t_ == 5 * len(X)
     assert len(clf.history_["loss"]) == 5
     assert clf.loss_curve_[2] < first_losses[0]  # went on from trained weights
     cold = fit(X, y, epochs=2).set_params(epochs=3).fit(X, y)
@@ -201,7 +203,9 @@ def test_partial_fit_needs_classes_first_then_keeps_learning(
 ):
     X, y = digits_flat
     clf = KerasMLPClassifier(random_state=0, learning_rate_init=0.01)
-    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+    with pytest.raises(
+        ValueError, match="classes must be passed on the first call to partial_fit."
+    ):
         clf.partial_fit(X[:100], y[:100])
     first = y < 5  # the first batch lacks half of the classes
     clf.partial_fit(X[first], y[first], classes=np.arange(10))
@@ -210,7 +214,12 @@ def test_partial_fit_needs_classes_first_then_keeps_learning(
     for _ in range(6):
         clf.partial_fit(X, y)
         scores.append(clf.score(X, y))
-    assert clf.n_iter_ == 7 and len(clf.loss_curve_) == 7
+    # as in MLPClassifier: n_iter_ is the last call's one epoch
+    assert (
+        clf.n_iter_ == 1
+        and len(clf.loss_curve_) == 7
+        and clf.t_ == 6 * len(X) + first.sum()
+    )
     assert scores[-1] > scores[0] and scores[-1] > 0.8
     assert set(clf.predict(X)) - set(range(5))  # learned the classes it met later
 

@@ -39,8 +39,9 @@ MAX_ARRAY_BYTES = 64 * 2**20
 _ARRAY_OVERHEAD = 4096
 
 # The classes a model file may name, in the order a pipeline holds them.
-FLATTENER, CLASSIFIER = "ImageFlattener", "KerasMLPClassifier"
-CLASS_NAMES = (FLATTENER, CLASSIFIER)
+FLATTENER = "ImageFlattener"
+CLASSIFIERS = ("KerasMLPClassifier", "MLPClassifier")
+CLASS_NAMES = (FLATTENER, *CLASSIFIERS)
 
 # dtype kinds a tagged array may have: no objects but strings and ints.
 _ARRAY_KINDS = "biufUO"
@@ -212,11 +213,11 @@ def check_steps(meta):
                 f"it names the class {name!r}; model files hold only "
                 f"{sorted(CLASS_NAMES)}"
             )
-    expected = [FLATTENER] * (len(steps) - 1) + [CLASSIFIER]
-    if names != expected or (not pipeline and len(steps) != 1):
+    in_order = names[-1] in CLASSIFIERS and set(names[:-1]) <= {FLATTENER}
+    if not in_order or (not pipeline and len(steps) != 1):
         raise ValueError(
-            f"it holds the steps {names}; a model file holds a {CLASSIFIER}, or a "
-            f"pipeline of {FLATTENER} steps followed by a {CLASSIFIER}"
+            f"it holds the steps {names}; a model file holds a classifier (one of "
+            f"{list(CLASSIFIERS)}), or a pipeline of {FLATTENER} steps followed by one"
         )
     checked = []
     for entry in steps:
@@ -225,7 +226,10 @@ def check_steps(meta):
             raise ValueError(f"a pipeline step is named {step_name!r}, not a string")
         params, state = (_decoded_mapping(entry, part) for part in ("params", "state"))
         refuse_mappings(entry["class"], params)
-        _SCHEMAS[entry["class"]](params, state)
+        if entry["class"] == FLATTENER:
+            _flattener(params, state)
+        else:
+            _classifier(params, state, entry["class"])
         checked.append(
             {
                 "name": step_name,
@@ -366,8 +370,7 @@ _CLASSIFIER_STATE = (
 )
 
 
-def _classifier(params, state):
-    name = CLASSIFIER
+def _classifier(params, state, name):
     _attributes(name, state, _CLASSIFIER_STATE, ("feature_names_in_",))
     _int(f"{name}.n_features_in_", state["n_features_in_"], 1)
     _feature_names(name, state)
@@ -407,9 +410,6 @@ def _classifier(params, state):
         raise ValueError(f"{name}.hidden_layer_sizes is {sizes!r}, not a sequence")
     for size in sizes:
         _int(f"{name}.hidden_layer_sizes", size, 1, MAX_PARAMETERS)
-
-
-_SCHEMAS = {FLATTENER: _flattener, CLASSIFIER: _classifier}
 
 
 def weight_shapes(step):

@@ -4,8 +4,8 @@ A model file is a zip archive of exactly two members:
 
 - ``skmnist.json``: the format name and version, the skmnist version that
   wrote it, and for each step of the model its name, its class
-  (``ImageFlattener`` or ``KerasMLPClassifier``), its parameters and its
-  fitted attributes, as JSON;
+  (``ImageFlattener``, ``KerasMLPClassifier`` or ``MLPClassifier``), its
+  parameters and its fitted attributes, as JSON;
 - ``weights.npz``: the network's weights as plain NumPy arrays.
 
 An estimator takes part through one pair of methods:
@@ -52,10 +52,14 @@ __all__ = ["ModelFile", "ModelFileError", "load", "read_model_file", "save"]
 
 def _classes():
     """The classes a model file may name, by name (importing Keras)."""
-    from .classifier import KerasMLPClassifier
+    from .classifier import KerasMLPClassifier, MLPClassifier
     from .preprocessing import ImageFlattener
 
-    return {"ImageFlattener": ImageFlattener, "KerasMLPClassifier": KerasMLPClassifier}
+    return {
+        "ImageFlattener": ImageFlattener,
+        "KerasMLPClassifier": KerasMLPClassifier,
+        "MLPClassifier": MLPClassifier,
+    }
 
 
 # -- values <-> JSON -------------------------------------------------------------
@@ -104,15 +108,15 @@ def _steps(estimator):
     for name, step in steps:
         if type(step) not in classes.values():
             raise TypeError(
-                "skmnist.save stores KerasMLPClassifier estimators and Pipelines of "
-                f"ImageFlattener and KerasMLPClassifier steps; got {step!r}"
+                "skmnist.save stores skmnist's classifiers and Pipelines of "
+                f"ImageFlattener steps and one of them; got {step!r}"
                 + (f" as step {name!r}." if name else ".")
                 + " Use joblib.dump for other estimators."
             )
-    if type(steps[-1][1]) is not classes["KerasMLPClassifier"]:
+    if type(steps[-1][1]) is classes["ImageFlattener"]:
         raise TypeError(
-            "skmnist.save needs a KerasMLPClassifier as the (last step of the) "
-            f"estimator; got {steps[-1][1]!r}."
+            "skmnist.save needs a KerasMLPClassifier or an MLPClassifier as the "
+            f"(last step of the) estimator; got {steps[-1][1]!r}."
         )
     return steps
 

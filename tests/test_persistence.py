@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 
 import skmnist
@@ -84,6 +84,17 @@ def test_classifier_round_trip_and_training_continues(digits_flat, tmp_path):
     before = loaded.score(X, y)
     loaded.set_params(warm_start=True, epochs=10).fit(X, y)
     assert loaded.score(X, y) > before
+
+
+def test_mlp_classifier_round_trip(digits_flat, tmp_path):
+    X, y = digits_flat
+    clf = skmnist.MLPClassifier(max_iter=3, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X, y)
+    loaded = skmnist.load(skmnist.save(clf, tmp_path / "mlp.skmnist"))
+    assert type(loaded) is skmnist.MLPClassifier
+    assert loaded.get_params() == clf.get_params()
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
 
 
 def test_save_overwrites_atomically(fitted, digits_flat, tmp_path):

@@ -44,7 +44,7 @@ def _expected_failures(estimator):
     [
         ImageFlattener(),
         KerasMLPClassifier(epochs=10, learning_rate_init=0.02, random_state=0),
-        MLPClassifier(max_iter=50, learning_rate_init=0.02, random_state=0),
+        MLPClassifier(max_iter=10, learning_rate_init=0.02, random_state=0),
     ],
     expected_failed_checks=_expected_failures,
 )

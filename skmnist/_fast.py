@@ -26,10 +26,11 @@ the same result (to float64 rounding) whatever else is in the batch.
 # Authors: The skmnist developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import collections
+import json
 import math
 import os
 import sys
-import weakref
 
 import keras
 import numpy as np
@@ -101,8 +102,18 @@ def training_data(X, y, sample_weight, *, batch_size, shuffle, seed):
 
 
 # Compiling an epoch takes about a second; below this many training steps
-# Keras' fit, which compiles one small step, finishes sooner.
+# Keras' fit, which compiles one small step, finishes sooner. A program
+# compiled before is used whatever the length.
 MIN_COMPILED_STEPS = 2000
+# False: every fit takes Keras' own loop (the tests compare the two).
+COMPILED_EPOCHS = True
+# The compiled programs kept, least recently used first out: each holds a
+# private copy of a small network, never data.
+MAX_PROGRAMS = 8
+_programs = collections.OrderedDict()
+# Rows are padded to a multiple of this many batches, so that fits on data of
+# nearly the same size (the folds of a search) share one program.
+_ROW_GRANULE = 16
 
 
 def train(
@@ -124,27 +135,35 @@ def train(
 
     Parameters are ``fit``'s; ``seed`` seeds the order of the batches (a new
     permutation each epoch). Returns the ``History.history`` dict, or None
-    when the compiled loop would not pay (fewer than `MIN_COMPILED_STEPS`
-    steps, or dropout on TensorFlow) or the backend has none: the caller then
-    uses ``fit``.
+    when the compiled loop would not pay (no program compiled yet for this
+    network and data shape, and fewer than `MIN_COMPILED_STEPS` steps; or
+    dropout on TensorFlow) or the backend has none: the caller then uses
+    ``fit``.
     """
-    runner_type = _RUNNERS.get(keras.backend.backend())
-    steps = math.ceil(len(X) / batch_size)
+    program_type = _PROGRAMS.get(keras.backend.backend())
     if (
-        runner_type is None
-        or not runner_type.can_run(model)
-        or (epochs - initial_epoch) * steps < MIN_COMPILED_STEPS
+        not COMPILED_EPOCHS
+        or program_type is None
+        or not program_type.can_run(model)
     ):
         return None
-    runner = _runner_cache.get(model)
-    if runner is None:
-        runner = _runner_cache[model] = runner_type(model)
-    arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
-    arrays = tuple(
-        np.asarray(a, dtype=np.int32 if a is y else np.float32) for a in arrays
-    )
-    on_device = runner.put(arrays)
     n = len(X)
+    steps = math.ceil(n / batch_size)
+    arrays = _padded(X, y, sample_weight, batch_size * _ROW_GRANULE)
+    key = _program_key(model, arrays, batch_size)
+    program = _programs.get(key) if key is not None else None
+    if program is None:
+        if (epochs - initial_epoch) * steps < MIN_COMPILED_STEPS:
+            return None
+        program = program_type(model)
+        if key is not None:
+            _programs[key] = program
+            while len(_programs) > MAX_PROGRAMS:
+                _programs.popitem(last=False)
+    else:
+        _programs.move_to_end(key)
+    on_device = program.put(arrays)
+    del arrays
     history = keras.callbacks.History()
     callbacks = keras.callbacks.CallbackList(
         [*callbacks, history],
@@ -155,23 +174,26 @@ def train(
         model=model,
     )
     # What fit does first: build the optimizer and the compiled metrics.
-    model._symbolic_build(data_batch=tuple(a[:batch_size] for a in arrays))
+    model._symbolic_build(data_batch=tuple(a[:1] for a in on_device))
     model.stop_training = False
     rng = np.random.default_rng(seed)
+    n_full, rest = divmod(n, batch_size)
+    # Full batches as rows of a fixed-size table (its unused rows never run).
+    table = np.zeros((len(on_device[0]) // batch_size, batch_size), np.int32)
     callbacks.on_train_begin()
     logs = {}
     for epoch in range(initial_epoch, epochs):
         model.reset_metrics()
         callbacks.on_epoch_begin(epoch)
         order = rng.permutation(n) if shuffle else np.arange(n)
-        n_full = n // batch_size
-        batches = [order[: n_full * batch_size].reshape(n_full, batch_size)]
-        if n % batch_size:
-            batches.append(order[n_full * batch_size :][np.newaxis])
-        for chunk in batches:
-            if len(chunk):
-                runner.run(on_device, chunk.astype(np.int32))
-        runner.sync()
+        table[:n_full] = order[: n_full * batch_size].reshape(n_full, batch_size)
+        program.load(model)
+        if n_full:
+            program.run(on_device, table, n_full)
+        if rest:
+            last = order[n_full * batch_size :].astype(np.int32)[np.newaxis]
+            program.run(on_device, last, 1)
+        program.sync(model)
         logs = {k: float(v) for k, v in model.get_metrics_result().items()}
         callbacks.on_train_batch_end(steps - 1, logs)
         if validation_data is not None:
@@ -186,20 +208,91 @@ def train(
     return history.history
 
 
+def _padded(X, y, sample_weight, granule):
+    """The training arrays, their rows padded with zeros to a multiple of ``granule``."""
+    n = len(X)
+    rows = math.ceil(n / granule) * granule
+    arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
+    padded = []
+    for a in arrays:
+        out = np.zeros((rows, *np.shape(a)[1:]), np.int32 if a is y else np.float32)
+        out[:n] = a
+        padded.append(out)
+    return tuple(padded)
+
+
+def _stateless(config):
+    """A network's or a compile configuration without what only seeds its state."""
+    if isinstance(config, dict):
+        return {
+            k: _stateless(v)
+            for k, v in config.items()
+            # Seeds draw initial values, Keras numbers the names of objects, and
+            # a float learning rate is a variable.
+            if k not in ("seed", "name")
+            and not (k == "learning_rate" and isinstance(v, float))
+        }
+    if isinstance(config, (list, tuple)):
+        return [_stateless(v) for v in config]
+    return config
+
+
+def _program_key(model, arrays, batch_size):
+    """Everything a compiled epoch depends on, or None when it cannot be told."""
+    try:
+        config = json.dumps(
+            [
+                _stateless(model.get_config()),
+                _stateless(model.get_compile_config()),
+            ],
+            sort_keys=True,
+        )
+    except (TypeError, ValueError, NotImplementedError):
+        return None
+    shapes = tuple((a.shape, a.dtype.str) for a in arrays)
+    return keras.backend.backend(), config, batch_size, shapes
+
+
+def _variables(model):
+    """A compiled model's variables, in an order any copy of it shares."""
+    return [
+        *model.trainable_variables,
+        *model.non_trainable_variables,
+        *model.optimizer.variables,
+        *model.metrics_variables,
+    ]
+
+
+def _private_copy(model):
+    """A compiled copy of ``model`` with its own variables, for a program to run."""
+    copy = keras.models.clone_model(model)
+    copy.compile_from_config(model.get_compile_config())
+    n_features = model.inputs[0].shape[1]
+    copy._symbolic_build(
+        data_batch=(np.zeros((1, n_features), np.float32), np.zeros(1, np.int32))
+    )
+    return copy
+
+
 class _TensorFlowEpochs:
-    """An epoch as one XLA-compiled loop of ``train_step`` over batch indices."""
+    """An epoch as one XLA-compiled loop of ``train_step`` over batch indices.
+
+    The program runs a private copy of the network: :meth:`load` copies a
+    fit's variables in, :meth:`sync` copies them back out.
+    """
 
     def __init__(self, model):
         import tensorflow as tf
 
         self.tf = tf
+        self.model = copy = _private_copy(model)
 
-        def epoch(arrays, batches):
+        def epoch(arrays, batches, count):
             def step(i):
-                model.train_step(tuple(tf.gather(a, batches[i]) for a in arrays))
+                copy.train_step(tuple(tf.gather(a, batches[i]) for a in arrays))
                 return (i + 1,)
 
-            tf.while_loop(lambda i: i < tf.shape(batches)[0], step, (tf.constant(0),))
+            tf.while_loop(lambda i: i < count, step, (tf.constant(0),))
 
         self.epoch = tf.function(epoch, jit_compile=True, reduce_retracing=True)
 
@@ -214,29 +307,38 @@ class _TensorFlowEpochs:
     def put(self, arrays):
         return tuple(self.tf.constant(a) for a in arrays)
 
-    def run(self, arrays, batches):
-        self.epoch(arrays, self.tf.constant(batches))
+    def load(self, model):
+        for mine, theirs in zip(_variables(self.model), _variables(model), strict=True):
+            mine.assign(theirs.value)
 
-    def sync(self):
-        pass  # TensorFlow updates the variables in place
+    def run(self, arrays, batches, count):
+        self.epoch(arrays, self.tf.constant(batches), self.tf.constant(count))
+
+    def sync(self, model):
+        for mine, theirs in zip(_variables(self.model), _variables(model), strict=True):
+            theirs.assign(mine.value)
 
 
 class _JaxEpochs:
-    """An epoch as one jitted ``lax.scan`` of the stateless ``train_step``."""
+    """An epoch as one jitted loop of the stateless ``train_step``.
+
+    The program traces a private copy of the network and runs on the values
+    of a fit's variables: :meth:`load` reads them, :meth:`sync` writes them.
+    """
 
     def __init__(self, model):
         import jax
 
         self.jax = jax
-        self.model = model
+        self.model = copy = _private_copy(model)
         self.state = None
 
-        def epoch(state, arrays, batches):
-            def step(state, idx):
-                _, state = model.train_step(state, tuple(a[idx] for a in arrays))
-                return state, None
+        def epoch(state, arrays, batches, count):
+            def step(i, state):
+                batch = tuple(a[batches[i]] for a in arrays)
+                return copy.train_step(state, batch)[1]
 
-            return jax.lax.scan(step, state, batches)[0]
+            return jax.lax.fori_loop(0, count, step, state)
 
         self.epoch = jax.jit(epoch)
 
@@ -244,8 +346,8 @@ class _JaxEpochs:
     def can_run(model):
         return True
 
-    def _variables(self):
-        model = self.model
+    @staticmethod
+    def _groups(model):
         return (
             model.trainable_variables,
             model.non_trainable_variables,
@@ -256,22 +358,20 @@ class _JaxEpochs:
     def put(self, arrays):
         return tuple(self.jax.numpy.asarray(a) for a in arrays)
 
-    def run(self, arrays, batches):
-        if self.state is None:  # callbacks may have changed variables since
-            self.state = tuple([v.value for v in group] for group in self._variables())
-        self.state = self.epoch(self.state, arrays, batches)
+    def load(self, model):
+        self.state = tuple([v.value for v in group] for group in self._groups(model))
 
-    def sync(self):
-        for group, values in zip(self._variables(), self.state, strict=True):
+    def run(self, arrays, batches, count):
+        self.state = self.epoch(self.state, arrays, batches, count)
+
+    def sync(self, model):
+        for group, values in zip(self._groups(model), self.state, strict=True):
             for variable, value in zip(group, values, strict=True):
                 variable.assign(value)
         self.state = None
 
 
-_RUNNERS = {"tensorflow": _TensorFlowEpochs, "jax": _JaxEpochs}
-# One runner per model: its compiled epochs are reused by later fits of the
-# same network (warm starts, partial_fit), and die with the model.
-_runner_cache = weakref.WeakKeyDictionary()
+_PROGRAMS = {"tensorflow": _TensorFlowEpochs, "jax": _JaxEpochs}
 
 
 def compile_options(n_samples, batch_size):
@@ -318,7 +418,13 @@ class _ShuffledBatches(keras.utils.PyDataset):
         idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         return tuple(_dense(a[idx]) for a in self.arrays)
 
+    def release(self):
+        """Drop the arrays: TensorFlow's dataset of this generator outlives the fit."""
+        self.arrays = None
+
     def on_epoch_end(self):
+        if self.arrays is None:
+            return
         # Keras on JAX first peeks at one batch, in an "epoch" of its own:
         # only a whole epoch moves on to the next order.
         if self.served >= len(self):

@@ -316,9 +316,14 @@ def run(
         data = _fast.training_data(
             X, y, sample_weight, batch_size=batch_size, shuffle=shuffle, seed=seed
         )
-        history = model.fit(
-            data, callbacks=callbacks, shuffle=False, **epochs_range, **fit_args
-        ).history
+        try:
+            history = model.fit(
+                data, callbacks=callbacks, shuffle=False, **epochs_range, **fit_args
+            ).history
+        finally:
+            data.release()
+            if sparse and fit_args.get("validation_data") is not None:
+                fit_args["validation_data"].release()
     for key, values in history.items():
         record.history[key] += [float(v) for v in values]
     return loop

@@ -554,6 +554,6 @@ def training_path(request, monkeypatch):
     """
     from skmnist import _fast
 
-    threshold = 0 if request.param == "compiled" else 10**9
-    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", threshold)
+    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 0)
+    monkeypatch.setattr(_fast, "COMPILED_EPOCHS", request.param == "compiled")
     return request.param

@@ -6,6 +6,8 @@ from sklearn.base import clone
 
 from skmnist import KerasMLPClassifier, _fast, make_mnist_pipeline
 
+from .conftest import measure_python
+
 
 def test_compiled_epochs_train_the_model_fit_trains(
     mnist_train, mnist_test, monkeypatch
@@ -14,8 +16,9 @@ def test_compiled_epochs_train_the_model_fit_trains(
     X, y = X[:6000], y[:6000]
     X_test, y_test = mnist_test
     results = {}
-    for path, threshold in (("compiled", 0), ("fit", 10**9)):
-        monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", threshold)
+    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 0)
+    for path in ("compiled", "fit"):
+        monkeypatch.setattr(_fast, "COMPILED_EPOCHS", path == "compiled")
         pipe = make_mnist_pipeline(epochs=3, random_state=0).fit(X, y)
         results[path] = pipe.predict_proba(X_test), pipe[-1].history_
     (compiled, compiled_history), (plain, plain_history) = results.values()
@@ -93,3 +96,96 @@ def test_refit_predicts_with_the_new_weights(digits_flat):
     np.testing.assert_allclose(
         after, clf.model_.predict(X, verbose=0), rtol=1e-4, atol=1e-6
     )
+
+
+@pytest.fixture
+def no_programs(monkeypatch):
+    """Compiled epochs for every fit, starting with no program compiled."""
+    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 0)
+    monkeypatch.setattr(_fast, "_programs", type(_fast._programs)())
+    return _fast._programs
+
+
+@pytest.mark.jax
+def test_a_reused_program_gives_the_model_a_cold_fit_gives(digits_flat, no_programs):
+    X, y = digits_flat
+    cold = fitted(X, y, epochs=3, random_state=1)
+    assert cold._training_loop == "compiled" and len(no_programs) == 1
+    (program,) = no_programs.values()
+    fitted(X, y, epochs=2, random_state=2)  # leaves its weights in the program
+    warm = fitted(X, y, epochs=3, random_state=1)
+    assert list(no_programs.values()) == [program]
+    np.testing.assert_array_equal(warm.predict_proba(X), cold.predict_proba(X))
+    assert warm.loss_curve_ == cold.loss_curve_
+    assert int(warm.model_.optimizer.iterations) == 3 * 18
+    # folds of nearly the same size share the program too
+    fitted(X[:1700], y[:1700], epochs=1)
+    fitted(X[:1701], y[:1701], epochs=1)
+    assert len(no_programs) == 2
+
+
+@pytest.mark.jax
+def test_a_changed_parameter_never_runs_a_stale_program(digits_flat, no_programs):
+    X, y = digits_flat
+    changes = [
+        {},
+        {"hidden_layer_sizes": (32, 65)},
+        {"activation": "tanh"},
+        {"batch_size": 64},
+        {"alpha": 0.1},
+        {"solver": "sgd", "momentum": 0.5},
+        {"solver": "sgd", "momentum": 0.9},
+        {"learning_rate_init": 0.01},
+    ]
+    after_others = [fitted(X, y, epochs=2, **c).predict_proba(X) for c in changes]
+    assert len(no_programs) == len(changes) - 1  # a learning rate is not the program
+    for change, proba in zip(changes, after_others, strict=True):
+        no_programs.clear()
+        np.testing.assert_array_equal(
+            fitted(X, y, epochs=2, **change).predict_proba(X), proba, err_msg=change
+        )
+
+
+def test_short_fits_reuse_a_program_and_the_cache_is_bounded(
+    digits_flat, no_programs, monkeypatch
+):
+    X, y = digits_flat
+    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 50)
+    assert fitted(X, y, epochs=1)._training_loop == "keras"
+    assert fitted(X, y, epochs=3)._training_loop == "compiled"
+    # the program is compiled now: a short fit of the same network runs it
+    assert fitted(X, y, epochs=1)._training_loop == "compiled"
+    monkeypatch.setattr(_fast, "MAX_PROGRAMS", 2)
+    for width in (8, 9, 10):
+        fitted(X, y, epochs=3, hidden_layer_sizes=(width,))
+    assert len(no_programs) == 2
+    assert fitted(X, y, epochs=1)._training_loop == "keras"  # evicted
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loop", ["compiled", "keras"])
+def test_memory_stays_flat_across_fits(mnist_home, loop):
+    # Each fit's rows are 31 MB of float32: a fit that left them behind would
+    # grow the process by that much every time. (Keras' own fit keeps a few
+    # MB of each fit.)
+    code = """
+import sys
+from skmnist import _fast, fetch_mnist, make_mnist_pipeline
+_fast.MIN_COMPILED_STEPS = 0
+_fast.COMPILED_EPOCHS = sys.argv[1] == "compiled"
+def rss_mb():
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS")) / 1024
+X, y = fetch_mnist("train", return_X_y=True)
+X, y = X[:10000], y[:10000]
+sizes = []
+for i in range(15):
+    pipe = make_mnist_pipeline(epochs=1, random_state=i).fit(X, y)
+    assert pipe[-1]._training_loop == sys.argv[1]
+    sizes.append(rss_mb())
+print(sizes[2], sizes[-1])
+"""
+    result = measure_python(code, args=[loop], timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    after_3, after_15 = map(float, result.stdout.split())
+    assert (after_15 - after_3) / 12 < 10, (after_3, after_15)

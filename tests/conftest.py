@@ -547,13 +547,8 @@ def mirror(mnist_home):
 
 @pytest.fixture(params=["fit", "compiled"])
 def training_path(request, monkeypatch):
-    """Train through Keras' ``Model.fit``, or through skmnist's compiled epochs.
-
-    The compiled loop normally starts at a few thousand steps; tests on small
-    data set the threshold so that each path runs.
-    """
+    """Train through Keras' ``Model.fit``, or through skmnist's compiled epochs."""
     from skmnist import _fast
 
-    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 0)
     monkeypatch.setattr(_fast, "COMPILED_EPOCHS", request.param == "compiled")
     return request.param

@@ -1,5 +1,6 @@
 """The speed paths give what the plain paths give: compiled epochs, NumPy predict."""
 
+import keras
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -16,7 +17,6 @@ def test_compiled_epochs_train_the_model_fit_trains(
     X, y = X[:6000], y[:6000]
     X_test, y_test = mnist_test
     results = {}
-    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 0)
     for path in ("compiled", "fit"):
         monkeypatch.setattr(_fast, "COMPILED_EPOCHS", path == "compiled")
         pipe = make_mnist_pipeline(epochs=3, random_state=0).fit(X, y)
@@ -33,16 +33,17 @@ def test_compiled_epochs_train_the_model_fit_trains(
     )
 
 
-def test_each_fit_takes_the_path_its_length_calls_for(digits_flat, monkeypatch):
-    X, y = digits_flat  # 1,797 samples: 18 steps an epoch
-    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 50)
-    short = KerasMLPClassifier(epochs=2, random_state=0).fit(X, y)
-    assert short._training_loop == "keras"
-    long = KerasMLPClassifier(epochs=3, random_state=0).fit(X, y)
-    assert long._training_loop == "compiled"
-    # arguments only Model.fit understands take Keras' loop whatever the length
+def test_each_fit_takes_the_path_it_can(digits_flat, monkeypatch):
+    X, y = digits_flat
+    assert fitted(X, y, epochs=1)._training_loop == "compiled"
+    # arguments only Model.fit understands take Keras' loop
     routed = KerasMLPClassifier(epochs=3, random_state=0, fit__validation_batch_size=7)
     assert routed.fit(X, y)._training_loop == "keras"
+    assert fitted(X, y, epochs=1, dropout=0.1)._training_loop == (
+        "keras" if keras.backend.backend() == "tensorflow" else "compiled"
+    )
+    monkeypatch.setattr(_fast, "COMPILED_EPOCHS", False)
+    assert fitted(X, y, epochs=1)._training_loop == "keras"
 
 
 def test_numpy_forward_pass_matches_keras(digits_flat):
@@ -100,8 +101,7 @@ def test_refit_predicts_with_the_new_weights(digits_flat):
 
 @pytest.fixture
 def no_programs(monkeypatch):
-    """Compiled epochs for every fit, starting with no program compiled."""
-    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 0)
+    """The compiled programs, none at first (each test's own)."""
     monkeypatch.setattr(_fast, "_programs", type(_fast._programs)())
     return _fast._programs
 
@@ -146,20 +146,17 @@ def test_a_changed_parameter_never_runs_a_stale_program(digits_flat, no_programs
         )
 
 
-def test_short_fits_reuse_a_program_and_the_cache_is_bounded(
-    digits_flat, no_programs, monkeypatch
-):
+def test_the_programs_kept_are_bounded(digits_flat, no_programs, monkeypatch):
     X, y = digits_flat
-    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 50)
-    assert fitted(X, y, epochs=1)._training_loop == "keras"
-    assert fitted(X, y, epochs=3)._training_loop == "compiled"
-    # the program is compiled now: a short fit of the same network runs it
-    assert fitted(X, y, epochs=1)._training_loop == "compiled"
     monkeypatch.setattr(_fast, "MAX_PROGRAMS", 2)
-    for width in (8, 9, 10):
-        fitted(X, y, epochs=3, hidden_layer_sizes=(width,))
+    first = fitted(X, y, epochs=1)
+    for width in (8, 9):
+        fitted(X, y, epochs=1, hidden_layer_sizes=(width,))
     assert len(no_programs) == 2
-    assert fitted(X, y, epochs=1)._training_loop == "keras"  # evicted
+    # the oldest went first: the first network compiles anew, same model
+    again = fitted(X, y, epochs=1)
+    assert len(no_programs) == 2
+    np.testing.assert_array_equal(again.predict_proba(X), first.predict_proba(X))
 
 
 @pytest.mark.slow
@@ -171,7 +168,6 @@ def test_memory_stays_flat_across_fits(mnist_home, loop):
     code = """
 import sys
 from skmnist import _fast, fetch_mnist, make_mnist_pipeline
-_fast.MIN_COMPILED_STEPS = 0
 _fast.COMPILED_EPOCHS = sys.argv[1] == "compiled"
 def rss_mb():
     with open("/proc/self/status") as f:

@@ -213,17 +213,19 @@ def to_onnx(estimator, *, input_dtype=None):
     The graph flattens and scales, but does not check: pixels out of range
     (negative, or above the flattener's ``max_value_``), NaN and images of
     another shape, which the pipeline refuses, give meaningless
-    probabilities or a runtime error. Hidden layers run in float64, as
-    ``predict_proba`` does; the probabilities are cast to float32 at the end
-    and the label is chosen before that cast, so it equals ``predict``'s.
+    probabilities or a runtime error. Images fitted with a trailing channel
+    axis of 1, ``(n, h, w, 1)``, are passed without it (``images[..., 0]``).
+    Hidden layers run in float64, as ``predict_proba`` does; the
+    probabilities are cast to float32 at the end and the label is chosen
+    before that cast, so it equals ``predict``'s.
 
     Examples
     --------
     >>> import onnx, onnxruntime
     >>> from skmnist import fetch_mnist, make_mnist_pipeline, to_onnx
     >>> X, y = fetch_mnist("train", return_X_y=True)
-    >>> pipe = make_mnist_pipeline(epochs=2).fit(X[:5000], y[:5000])
-    >>> onnx.save(to_onnx(pipe), "mnist.onnx")
+    >>> pipe = make_mnist_pipeline(epochs=2).fit(X[:5000], y[:5000])  # doctest: +SKIP
+    >>> onnx.save(to_onnx(pipe), "mnist.onnx")  # doctest: +SKIP
     >>> session = onnxruntime.InferenceSession("mnist.onnx")
     >>> label, proba = session.run(None, {"images": X[:3]})  # doctest: +SKIP
     """

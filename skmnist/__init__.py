@@ -21,6 +21,7 @@ _PUBLIC = {
     "load": "persistence",
     "read_model_file": "persistence",
     "fault_tolerant_client": "distributed",
+    "to_onnx": "onnx",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -42,7 +43,7 @@ def trained(mnist_home, tmp_path_factory):
 def test_help_lists_commands_without_loading_keras():
     result = skmnist("--help")
     assert result.returncode == 0
-    for command in ("train", "evaluate", "predict", "search", "report"):
+    for command in ("train", "evaluate", "predict", "search", "report", "export"):
         assert command in result.stdout
     code = "import sys; from skmnist.cli import main\ntry:\n main(['--help'])\nexcept SystemExit: pass\nprint('tensorflow' in sys.modules, 'keras' in sys.modules)"
     check = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -50,7 +51,7 @@ def test_help_lists_commands_without_loading_keras():
 
 
 @pytest.mark.parametrize(
-    "command", ["train", "evaluate", "predict", "search", "report"]
+    "command", ["train", "evaluate", "predict", "search", "report", "export"]
 )
 def test_each_command_has_help(command):
     result = skmnist(command, "--help")
@@ -337,6 +338,84 @@ def test_predict_reports_any_failure_to_read_an_image(
     assert re.fullmatch(re.escape(str(good)) + r": 7 \(\d\.\d{3}\)", lines[3])
 
 
+@pytest.fixture(scope="module")
+def small_model(mnist_train, tmp_path_factory):
+    """A pipeline fitted in this process on 5,000 images, saved as a model file."""
+    X, y = mnist_train
+    pipe = skmnist_package.make_mnist_pipeline(epochs=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # not converged in one epoch
+        pipe.fit(X[:5000], y[:5000])
+    path = tmp_path_factory.mktemp("export") / "model.skmnist"
+    skmnist_package.save(pipe, path)
+    return path
+
+
+def test_export_writes_an_onnx_file_that_answers_as_the_model(
+    small_model, mnist_test, tmp_path
+):
+    ort = pytest.importorskip("onnxruntime")
+    out = tmp_path / "digits.onnx"
+    result = skmnist("export", str(small_model), str(out))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"wrote {out} (") and "ONNX opset 17" in lines[0]
+    assert lines[1:] == [
+        "  input  images: uint8 (N, 28, 28)",
+        "  output label: int64 (N)",
+        "  output probabilities: float32 (N, 10)",
+    ]
+    assert [p.name for p in tmp_path.iterdir()] == ["digits.onnx"]  # no temporary
+    X_test, _ = mnist_test
+    model = skmnist_package.load(small_model)
+    label, proba = ort.InferenceSession(str(out)).run(None, {"images": X_test})
+    np.testing.assert_allclose(proba, model.predict_proba(X_test), rtol=0, atol=1e-5)
+    np.testing.assert_array_equal(label, model.predict(X_test))
+
+
+def test_export_json_and_input_dtype(small_model, tmp_path):
+    out = tmp_path / "digits.onnx"
+    result = skmnist(
+        "export", str(small_model), str(out), "--input-dtype", "float32", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["file"] == str(out) and report["bytes"] == out.stat().st_size
+    assert report["inputs"] == [
+        {"name": "images", "dtype": "float32", "shape": ["N", 28, 28]}
+    ]
+    assert [o["name"] for o in report["outputs"]] == ["label", "probabilities"]
+
+
+def test_export_without_onnx_exits_1_naming_the_extra(small_model, tmp_path):
+    # onnx made unimportable in a fresh process running the console script's main
+    out = tmp_path / "digits.onnx"
+    code = (
+        "import sys; sys.modules['onnx'] = None\n"
+        "from skmnist.cli import main\n"
+        f"code = main(['export', {str(small_model)!r}, {str(out)!r}])\n"
+        "print('keras' in sys.modules); sys.exit(code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("skmnist: error: skmnist.to_onnx needs the onnx package")
+    assert 'pip install "skmnist[onnx]"' in line
+    assert result.stdout.strip() == "False"  # refused before Keras started
+    assert not out.exists()
+
+
+def test_export_to_a_missing_directory_exits_1(small_model, tmp_path):
+    out = tmp_path / "nowhere" / "digits.onnx"
+    result = skmnist("export", str(small_model), str(out))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"skmnist: error: cannot write {out}: No such file or directory"
+    )
+
+
 def test_search_ranks_saves_the_best_and_the_results(mnist_home, tmp_path):
     best = tmp_path / "best.skmnist"
     results = tmp_path / "results.csv"
@@ -482,11 +561,15 @@ def test_missing_data_offline_exits_1_with_one_line(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("command", ["evaluate", "predict", "report"])
+@pytest.mark.parametrize("command", ["evaluate", "predict", "report", "export"])
 def test_a_file_that_is_not_a_model_exits_1(command, tmp_path):
     bogus = tmp_path / "model.pkl"
     bogus.write_bytes(b"\x80\x04not a model")
-    extra = {"predict": ["x.png"], "report": ["--output-dir", str(tmp_path)]}
+    extra = {
+        "predict": ["x.png"],
+        "report": ["--output-dir", str(tmp_path)],
+        "export": [str(tmp_path / "model.onnx")],
+    }
     result = skmnist(command, str(bogus), *extra.get(command, []))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [

@@ -22,6 +22,16 @@ def test_import_leaves_keras_and_tensorflow_out():
     assert out.strip() == "[]"
 
 
+def test_to_onnx_loads_neither_keras_nor_onnx_until_called():
+    out = _run(
+        "import sys, skmnist\n"
+        "from skmnist import to_onnx\n"
+        "print(to_onnx.__module__, sorted(m for m in ('tensorflow', 'keras', 'onnx', "
+        "'onnxruntime') if m in sys.modules))"
+    )
+    assert out.split(maxsplit=1) == ["skmnist.onnx", "[]\n"]
+
+
 def test_classifier_is_loaded_on_first_use():
     out = _run(
         "import sys, skmnist\n"
@@ -43,6 +53,7 @@ def test_public_names():
             "MLPClassifier",
             "read_model_file",
             "save",
+            "to_onnx",
         ]
     )
     assert set(skmnist.__all__) <= set(dir(skmnist))

@@ -1,10 +1,10 @@
 """The ``skmnist`` console script: the parser, and the run of a command.
 
 Each command lives in its own module (:mod:`.train`, :mod:`.evaluate`,
-:mod:`.predict`, :mod:`.search`, :mod:`.report`), which adds its subparser
-and options and runs it. Argument parsing imports nothing heavy: Keras and
-TensorFlow are imported by the command that needs them, so ``skmnist
---help`` answers at once.
+:mod:`.predict`, :mod:`.search`, :mod:`.report`, :mod:`.export`), which adds
+its subparser and options and runs it. Argument parsing imports nothing
+heavy: Keras and TensorFlow are imported by the command that needs them, so
+``skmnist --help`` answers at once.
 
 Exit codes: 0 on success, 2 for bad usage (argparse's message), 1 for a
 failure at run time (one line on stderr; ``--debug`` shows the traceback),
@@ -18,11 +18,11 @@ import argparse
 import sys
 
 from .. import __version__
-from . import evaluate, predict, report, search, train
+from . import evaluate, export, predict, report, search, train
 
 __all__ = ["main"]
 
-_COMMANDS = (train, evaluate, predict, search, report)
+_COMMANDS = (train, evaluate, predict, search, report, export)
 
 
 def _build_parser():

@@ -94,4 +94,7 @@ html_theme_options = {
     "icon_links": [],
     "header_links_before_dropdown": 6,
 }
+# Without a default mode, the theme's script logs "Got invalid theme mode" as a
+# console error on a reader's first visit (tests/test_docs.py catches it).
+html_context = {"default_mode": "light"}
 html_sidebars = {"index": [], "auto_examples/index": []}

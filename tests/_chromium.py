@@ -43,7 +43,7 @@ _IMAGES = """
 def find_chromium():
     """The Chromium executable: ``SKMNIST_CHROMIUM``, else the first on PATH."""
     if os.environ.get("SKMNIST_CHROMIUM"):
-        return os.environ["SKMNIST_CHROMIUM"]
+        return shutil.which(os.environ["SKMNIST_CHROMIUM"])
     for name in CANDIDATES:
         path = shutil.which(name)
         if path:

@@ -6,8 +6,9 @@ Chromium (``SKMNIST_CHROMIUM``, else ``chromium`` on PATH), and check that each
 page renders: a screenshot that is not blank, every ``<img>`` loaded, no console
 error. Without the built site or Chromium they are skipped, with the reason;
 with ``SKMNIST_REQUIRE_DOCS=1`` (as in CI, after it builds the site) they fail
-instead. The notebook test executes ``examples/quick_start.ipynb`` on a real
-kernel on a small slice of MNIST.
+instead, and with ``SKMNIST_REQUIRE_CHROMIUM=1`` (CI's whole run) a missing
+Chromium fails them. The notebook test executes ``examples/quick_start.ipynb``
+on a real kernel on a small slice of MNIST.
 """
 
 import functools
@@ -33,10 +34,11 @@ SITE_PAGES = {
 }
 
 
-def _missing(reason):
-    """Skip, or fail when the docs are required (SKMNIST_REQUIRE_DOCS=1)."""
-    if os.environ.get("SKMNIST_REQUIRE_DOCS") == "1":
-        pytest.fail(f"{reason} (SKMNIST_REQUIRE_DOCS=1: required)")
+def _missing(reason, *required_by):
+    """Skip, or fail when one of ``SKMNIST_REQUIRE_DOCS`` or ``required_by`` is 1."""
+    for name in ("SKMNIST_REQUIRE_DOCS", *required_by):
+        if os.environ.get(name) == "1":
+            pytest.fail(f"{reason} ({name}=1: required)")
     pytest.skip(reason)
 
 
@@ -55,7 +57,8 @@ def browser():
     if executable is None:
         _missing(
             "no Chromium found (set SKMNIST_CHROMIUM, or on Debian: "
-            "apt-get install chromium)"
+            "apt-get install chromium)",
+            "SKMNIST_REQUIRE_CHROMIUM",
         )
     with Chromium(executable) as chromium:
         yield chromium
@@ -136,7 +139,7 @@ def test_report_page_renders_in_chromium(report_page, browser, tmp_path_factory)
     assert stats["images"] == 5  # the figures, without a search heatmap
 
 
-def test_the_check_sees_a_broken_page(browser, tmp_path):
+def test_the_browser_check_sees_a_broken_page(browser, tmp_path):
     """The browser check can fail: a broken image, a console error, a blank page."""
     (tmp_path / "broken.html").write_text(
         "<!doctype html><html><body><h1>Digits</h1>"

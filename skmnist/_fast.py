@@ -101,12 +101,21 @@ def training_data(X, y, sample_weight, *, batch_size, shuffle, seed):
     return _ShuffledBatches(arrays, batch_size, shuffle, seed)
 
 
+# Compiling an epoch costs about a second more than a Keras fit of a few
+# steps, and a fit of a network this small pays that back only over about
+# this many steps. A shorter fit compiles when its network and data shape
+# come again in the process (the folds and refit of a search): every later
+# fit of them then trains about ten times faster than Keras' loop.
+MIN_COMPILED_STEPS = 2000
 # False: every fit takes Keras' own loop (the tests compare the two).
 COMPILED_EPOCHS = True
 # The compiled programs kept, least recently used first out: each holds a
 # private copy of a small network, never data.
 MAX_PROGRAMS = 8
 _programs = collections.OrderedDict()
+# The program keys of the latest short fits that did not compile.
+_seen = collections.OrderedDict()
+MAX_SEEN = 64
 # Rows are padded to a multiple of this many batches, so that fits on data of
 # nearly the same size (the folds of a search) share one program.
 _ROW_GRANULE = 16
@@ -131,36 +140,31 @@ def train(
 
     Parameters are ``fit``'s; ``seed`` seeds the order of the batches (a new
     permutation each epoch). Returns the ``History.history`` dict, or None
-    when the compiled loop would not pay (dropout on TensorFlow) or the
-    backend has none: the caller then uses ``fit``.
-
-    Compiling costs about a second more than a Keras ``fit`` of a few steps,
-    once per network and data shape in a process: every later fit of it,
-    however short, then trains about ten times faster than ``fit`` (the
-    folds and the refits of a search, warm starts, ``partial_fit``).
+    when the compiled loop would not pay (a first fit shorter than
+    `MIN_COMPILED_STEPS` steps of a network and data shape; dropout on
+    TensorFlow) or the backend has none: the caller then uses ``fit``.
     """
     program_type = _PROGRAMS.get(keras.backend.backend())
-    if (
-        not COMPILED_EPOCHS
-        or program_type is None
-        or not program_type.can_run(model)
-    ):
+    if not COMPILED_EPOCHS or program_type is None or not program_type.can_run(model):
         return None
     n = len(X)
     steps = math.ceil(n / batch_size)
-    arrays = _padded(X, y, sample_weight, batch_size * _ROW_GRANULE)
-    key = _program_key(model, arrays, batch_size)
+    granule = batch_size * _ROW_GRANULE
+    rows = math.ceil(n / granule) * granule
+    key = _program_key(model, rows, X, sample_weight is not None, batch_size)
     program = _programs.get(key) if key is not None else None
     if program is None:
+        short = (epochs - initial_epoch) * steps < MIN_COMPILED_STEPS
+        if short and (key is None or _seen.pop(key, None) is None):
+            if key is not None:
+                _remember(_seen, key, True, MAX_SEEN)
+            return None
         program = program_type(model)
         if key is not None:
-            _programs[key] = program
-            while len(_programs) > MAX_PROGRAMS:
-                _programs.popitem(last=False)
+            _remember(_programs, key, program, MAX_PROGRAMS)
     else:
         _programs.move_to_end(key)
-    on_device = program.put(arrays)
-    del arrays
+    on_device = program.put(_padded(X, y, sample_weight, rows))
     history = keras.callbacks.History()
     callbacks = keras.callbacks.CallbackList(
         [*callbacks, history],
@@ -205,10 +209,16 @@ def train(
     return history.history
 
 
-def _padded(X, y, sample_weight, granule):
-    """The training arrays, their rows padded with zeros to a multiple of ``granule``."""
+def _remember(cache, key, value, size):
+    """Store ``cache[key] = value``, dropping the least recently used beyond ``size``."""
+    cache[key] = value
+    while len(cache) > size:
+        cache.popitem(last=False)
+
+
+def _padded(X, y, sample_weight, rows):
+    """The training arrays as float32 and int32, padded with zero rows to ``rows``."""
     n = len(X)
-    rows = math.ceil(n / granule) * granule
     arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
     padded = []
     for a in arrays:
@@ -234,7 +244,7 @@ def _stateless(config):
     return config
 
 
-def _program_key(model, arrays, batch_size):
+def _program_key(model, rows, X, weighted, batch_size):
     """Everything a compiled epoch depends on, or None when it cannot be told."""
     try:
         config = json.dumps(
@@ -246,8 +256,8 @@ def _program_key(model, arrays, batch_size):
         )
     except (TypeError, ValueError, NotImplementedError):
         return None
-    shapes = tuple((a.shape, a.dtype.str) for a in arrays)
-    return keras.backend.backend(), config, batch_size, shapes
+    shape = (rows, *X.shape[1:])
+    return keras.backend.backend(), config, batch_size, shape, weighted
 
 
 def _variables(model):

@@ -550,5 +550,6 @@ def training_path(request, monkeypatch):
     """Train through Keras' ``Model.fit``, or through skmnist's compiled epochs."""
     from skmnist import _fast
 
+    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 0)
     monkeypatch.setattr(_fast, "COMPILED_EPOCHS", request.param == "compiled")
     return request.param

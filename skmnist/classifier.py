@@ -34,7 +34,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _compat, _fast, _network, _optimizer, _targets, _training
+from . import _compat, _fast, _interrupt, _network, _optimizer, _targets, _training
 from ._compat import Interval, InvalidParameterError, Options, StrOptions
 
 __all__ = ["KerasMLPClassifier", "MLPClassifier"]
@@ -349,8 +349,27 @@ class _BaseMLP(
         ``incremental`` (partial_fit) trains one epoch of the current network
         and takes no held-out data; a fit with `warm_start` also continues
         the current network, for up to `max_iter` (`epochs`) more epochs.
-        Either way `n_iter_` counts the epochs of this call.
+        Either way `n_iter_` counts the epochs of this call. Ctrl-C in the
+        main thread stops the training at the end of a batch or compiled
+        epoch and keeps the model, with a warning (:mod:`skmnist._interrupt`).
         """
+        with _interrupt.deferred_interrupt() as interrupt:
+            record, epochs = self._run(
+                X, y, sample_weight, incremental, classes, interrupt, **kwargs
+            )
+        if record.interrupted:
+            # scikit-learn's MLPClassifier says it in these words, a UserWarning.
+            warnings.warn("Training interrupted by user.", stacklevel=3)
+        elif not incremental and not record.stopped and record.n_iter == epochs:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({epochs:d}) reached and "
+                "the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _run(self, X, y, sample_weight, incremental, classes, interrupt, **kwargs):
+        """Check, encode and split the data, then train: ``(record, epochs)``."""
         hidden_sizes = self._check_params()
         if incremental:
             self._check_partial_fit(classes)
@@ -408,19 +427,14 @@ class _BaseMLP(
                 random_state=self._random_state,
                 callbacks=self._fit_callbacks,
                 fit_args=fit_args,
+                interrupt=interrupt,
             )
         finally:
             vars(self).update(record.attributes())
             self._no_improvement_count = record.no_improvement_count
             # predict evaluates this copy of the weights (False: Keras must).
             self._dense_stack = _fast.dense_stack(self.model_) or False
-        if not incremental and not record.stopped and record.n_iter == epochs:
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({epochs:d}) reached and "
-                "the optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        return record, epochs
 
     def _encoded(self, X, y, sample_weight):
         """Rows, class codes and weights (`class_weight` included) to train on."""

@@ -107,6 +107,33 @@ def test_first_ctrl_c_stops_at_the_end_of_a_batch_and_keeps_the_model(
     assert clf.n_iter_ == 2
 
 
+def test_interrupted_in_the_last_epoch_warns_only_that(
+    default_sigint, monkeypatch, digits_flat
+):
+    from skmnist import _fast
+
+    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 0)
+    X, y = digits_flat
+    clf = KerasMLPClassifier(epochs=3, callbacks=[CtrlC(epoch=2)])
+    caught = fit_quietly(clf, X, y)
+    assert clf._training_loop == "compiled" and clf.n_iter_ == 3
+    assert [str(w.message) for w in caught] == [INTERRUPTED]
+
+
+def test_the_handler_is_replaced_during_training_only(default_sigint, digits_flat):
+    seen = []
+
+    class Look(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(signal.getsignal(signal.SIGINT))
+
+    X, y = digits_flat
+    with pytest.warns(ConvergenceWarning):
+        KerasMLPClassifier(epochs=1, callbacks=[Look()]).fit(X, y)
+    assert seen[0] is not signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_second_ctrl_c_interrupts_at_once(default_sigint, training_path, digits_flat):
     X, y = digits_flat
     clf = KerasMLPClassifier(epochs=50, callbacks=[CtrlC(epoch=2, times=2)])

@@ -809,6 +809,18 @@ class KerasMLPClassifier(_BaseMLP):
     sklearn.neural_network.MLPClassifier : The same kind of network in NumPy.
     skmnist.make_mnist_pipeline : This classifier behind an image flattener.
 
+    Notes
+    -----
+    Ctrl-C during :meth:`fit` or :meth:`partial_fit`, in the main thread of a
+    plain Python process or a Jupyter cell, stops the training at the end of
+    the current batch (of Keras' execution of several batches) or compiled
+    epoch, never inside the backend's C++ code, and warns "Training
+    interrupted by user." as scikit-learn does. The model stays fitted and
+    predicts; its records hold the epochs completed, and early stopping
+    restores the best one's weights. A second Ctrl-C raises
+    ``KeyboardInterrupt`` at once. Where SIGINT has another handler than
+    Python's default, or outside the main thread, nothing changes.
+
     Examples
     --------
     >>> from sklearn.datasets import load_digits
@@ -953,8 +965,9 @@ class MLPClassifier(_BaseMLP):
 
     - weights and training run in float32 (scikit-learn keeps float64 input
       in float64);
-    - ``solver="adam"`` is Keras' Adam, whose bias correction and epsilon
-      placement differ slightly from scikit-learn's;
+    - ``solver="adam"`` and ``"sgd"`` are Keras' Adam and SGD, whose update
+      rules are scikit-learn's; kernels start Glorot-uniform with one scale
+      for every activation, biases at zero;
     - the output layer is a softmax with one unit per class, binary problems
       included (scikit-learn uses one logistic unit there), so `coefs_[-1]`
       has two columns for two classes; multilabel ``y`` is not supported;
@@ -1103,6 +1116,18 @@ class MLPClassifier(_BaseMLP):
     sklearn.neural_network.MLPClassifier : The class this one stands in for.
     KerasMLPClassifier : The same engine with the classic network's defaults,
         `epochs`, dropout, class weights and any Keras optimizer.
+
+    Notes
+    -----
+    Ctrl-C during :meth:`fit` or :meth:`partial_fit`, in the main thread of a
+    plain Python process or a Jupyter cell, stops the training at the end of
+    the current batch (of Keras' execution of several batches) or compiled
+    epoch, never inside the backend's C++ code, and warns "Training
+    interrupted by user." as scikit-learn does. The model stays fitted and
+    predicts; its records hold the epochs completed, and early stopping
+    restores the best one's weights. A second Ctrl-C raises
+    ``KeyboardInterrupt`` at once. Where SIGINT has another handler than
+    Python's default, or outside the main thread, nothing changes.
 
     Examples
     --------

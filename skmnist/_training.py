@@ -31,8 +31,8 @@ class Record:
 
     Each field is the estimator's fitted attribute of the same name plus a
     trailing underscore, except the private ones (:attr:`PRIVATE`):
-    ``no_improvement_count``, and ``stopped``, whether the stopping rules
-    ended the last call.
+    ``no_improvement_count``; ``stopped``, whether the stopping rules ended
+    the last call; and ``interrupted``, whether Ctrl-C did.
 
     As in MLPClassifier, ``n_iter`` counts the epochs of the last call (a
     ``fit``, or one epoch for ``partial_fit``), while ``t``, ``loss_curve``
@@ -40,7 +40,7 @@ class Record:
     network: ``len(loss_curve)`` is the number of epochs it has trained.
     """
 
-    PRIVATE = ("no_improvement_count", "stopped")
+    PRIVATE = ("no_improvement_count", "stopped", "interrupted")
 
     n_iter: int = 0
     t: int = 0
@@ -51,6 +51,7 @@ class Record:
     best_validation_score: float = -np.inf
     no_improvement_count: int = 0
     stopped: bool = False
+    interrupted: bool = False
     history: dict = field(default_factory=lambda: defaultdict(list))
 
     def attributes(self):
@@ -83,7 +84,7 @@ class Record:
     def start(self, early_stopping):
         """Prepare the records for a call that judges by validation or by loss."""
         self.n_iter = 0
-        self.stopped = False
+        self.stopped = self.interrupted = False
         if early_stopping:
             self.best_loss = None
             if self.validation_scores is None:
@@ -126,6 +127,10 @@ class Rules:
 class Monitor(keras.callbacks.Callback):
     """Keep a :class:`Record` of each epoch and apply the :class:`Rules`.
 
+    It also stops the training at the end of a batch (or compiled epoch)
+    once Ctrl-C was pressed. As in MLPClassifier, an epoch cut short is not
+    recorded, though its batches have updated the weights.
+
     Parameters
     ----------
     record : Record
@@ -135,14 +140,18 @@ class Monitor(keras.callbacks.Callback):
         MLPClassifier's lines each epoch.
     n_samples : int
         Training samples per epoch (``t`` grows by this much each epoch).
+    interrupt : skmnist._interrupt.Interrupt or None
+        Whether Ctrl-C asks to stop.
     """
 
-    def __init__(self, record, rules, n_samples):
+    def __init__(self, record, rules, n_samples, interrupt=None):
         super().__init__()
         self.record = record
         self.rules = rules
         self.n_samples = n_samples
+        self.interrupt = interrupt
         self.best_weights = None
+        self.cut_short = False
 
     def _learning_rate(self, value=None):
         variable = self.model.optimizer.learning_rate
@@ -155,7 +164,17 @@ class Monitor(keras.callbacks.Callback):
         if rate is not None:
             self._learning_rate(rate)
 
+    def on_train_batch_end(self, batch, logs=None):
+        interrupt = self.interrupt
+        if interrupt is not None and interrupt.requested and not interrupt.honoured:
+            interrupt.honoured = self.record.interrupted = True
+            self.model.stop_training = True
+            steps = self.params.get("steps")
+            self.cut_short = steps is not None and batch + 1 < steps
+
     def on_epoch_end(self, epoch, logs=None):
+        if self.cut_short:
+            return
         record, rules = self.record, self.rules
         logs = logs or {}
         record.n_iter += 1
@@ -250,6 +269,7 @@ def run(
     random_state,
     callbacks,
     fit_args,
+    interrupt=None,
 ):
     """Train ``model`` for up to ``epochs`` more epochs, updating ``record``.
 
@@ -274,6 +294,9 @@ def run(
         The user's callbacks.
     fit_args : dict
         Further ``Model.fit`` arguments (``verbose``, ``validation_data`` ...).
+    interrupt : skmnist._interrupt.Interrupt, default=None
+        Stops the training at the end of a batch or compiled epoch once
+        Ctrl-C was pressed (``record.interrupted`` then says so).
 
     Returns
     -------
@@ -281,7 +304,7 @@ def run(
         Which training loop ran: skmnist's compiled epochs, or ``Model.fit``.
     """
     record.start(rules.early_stopping)
-    callbacks = [Monitor(record, rules, X.shape[0]), *callbacks]
+    callbacks = [Monitor(record, rules, X.shape[0], interrupt), *callbacks]
     done = record.epochs_trained
     seed = shuffle_seed(random_state, done)
     epochs_range = {"epochs": done + epochs, "initial_epoch": done}
@@ -325,5 +348,6 @@ def run(
             if sparse and fit_args.get("validation_data") is not None:
                 fit_args["validation_data"].release()
     for key, values in history.items():
-        record.history[key] += [float(v) for v in values]
+        # Keras records an epoch that Ctrl-C cut short; the Monitor does not.
+        record.history[key] += [float(v) for v in values[: record.n_iter]]
     return loop

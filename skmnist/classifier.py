@@ -34,7 +34,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _compat, _fast, _network, _optimizer, _targets, _training
+from . import _compat, _fast, _interrupt, _network, _optimizer, _targets, _training
 from ._compat import Interval, InvalidParameterError, Options, StrOptions
 
 __all__ = ["KerasMLPClassifier", "MLPClassifier"]
@@ -349,8 +349,27 @@ class _BaseMLP(
         ``incremental`` (partial_fit) trains one epoch of the current network
         and takes no held-out data; a fit with `warm_start` also continues
         the current network, for up to `max_iter` (`epochs`) more epochs.
-        Either way `n_iter_` counts the epochs of this call.
+        Either way `n_iter_` counts the epochs of this call. Ctrl-C in the
+        main thread stops the training at the end of a batch or compiled
+        epoch and keeps the model, with a warning (:mod:`skmnist._interrupt`).
         """
+        with _interrupt.deferred_interrupt() as interrupt:
+            record, epochs = self._run(
+                X, y, sample_weight, incremental, classes, interrupt, **kwargs
+            )
+        if record.interrupted:
+            # scikit-learn's MLPClassifier says it in these words, a UserWarning.
+            warnings.warn("Training interrupted by user.", stacklevel=3)
+        elif not incremental and not record.stopped and record.n_iter == epochs:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({epochs:d}) reached and "
+                "the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _run(self, X, y, sample_weight, incremental, classes, interrupt, **kwargs):
+        """Check, encode and split the data, then train: ``(record, epochs)``."""
         hidden_sizes = self._check_params()
         if incremental:
             self._check_partial_fit(classes)
@@ -408,19 +427,14 @@ class _BaseMLP(
                 random_state=self._random_state,
                 callbacks=self._fit_callbacks,
                 fit_args=fit_args,
+                interrupt=interrupt,
             )
         finally:
             vars(self).update(record.attributes())
             self._no_improvement_count = record.no_improvement_count
             # predict evaluates this copy of the weights (False: Keras must).
             self._dense_stack = _fast.dense_stack(self.model_) or False
-        if not incremental and not record.stopped and record.n_iter == epochs:
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({epochs:d}) reached and "
-                "the optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        return record, epochs
 
     def _encoded(self, X, y, sample_weight):
         """Rows, class codes and weights (`class_weight` included) to train on."""
@@ -795,6 +809,18 @@ class KerasMLPClassifier(_BaseMLP):
     sklearn.neural_network.MLPClassifier : The same kind of network in NumPy.
     skmnist.make_mnist_pipeline : This classifier behind an image flattener.
 
+    Notes
+    -----
+    Ctrl-C during :meth:`fit` or :meth:`partial_fit`, in the main thread of a
+    plain Python process or a Jupyter cell, stops the training at the end of
+    the current batch (of Keras' execution of several batches) or compiled
+    epoch, never inside the backend's C++ code, and warns "Training
+    interrupted by user." as scikit-learn does. The model stays fitted and
+    predicts; its records hold the epochs completed, and early stopping
+    restores the best one's weights. A second Ctrl-C raises
+    ``KeyboardInterrupt`` at once. Where SIGINT has another handler than
+    Python's default, or outside the main thread, nothing changes.
+
     Examples
     --------
     >>> from sklearn.datasets import load_digits
@@ -939,8 +965,9 @@ class MLPClassifier(_BaseMLP):
 
     - weights and training run in float32 (scikit-learn keeps float64 input
       in float64);
-    - ``solver="adam"`` is Keras' Adam, whose bias correction and epsilon
-      placement differ slightly from scikit-learn's;
+    - ``solver="adam"`` and ``"sgd"`` are Keras' Adam and SGD, whose update
+      rules are scikit-learn's; kernels start Glorot-uniform with one scale
+      for every activation, biases at zero;
     - the output layer is a softmax with one unit per class, binary problems
       included (scikit-learn uses one logistic unit there), so `coefs_[-1]`
       has two columns for two classes; multilabel ``y`` is not supported;
@@ -1089,6 +1116,18 @@ class MLPClassifier(_BaseMLP):
     sklearn.neural_network.MLPClassifier : The class this one stands in for.
     KerasMLPClassifier : The same engine with the classic network's defaults,
         `epochs`, dropout, class weights and any Keras optimizer.
+
+    Notes
+    -----
+    Ctrl-C during :meth:`fit` or :meth:`partial_fit`, in the main thread of a
+    plain Python process or a Jupyter cell, stops the training at the end of
+    the current batch (of Keras' execution of several batches) or compiled
+    epoch, never inside the backend's C++ code, and warns "Training
+    interrupted by user." as scikit-learn does. The model stays fitted and
+    predicts; its records hold the epochs completed, and early stopping
+    restores the best one's weights. A second Ctrl-C raises
+    ``KeyboardInterrupt`` at once. Where SIGINT has another handler than
+    Python's default, or outside the main thread, nothing changes.
 
     Examples
     --------

@@ -102,20 +102,17 @@ def training_data(X, y, sample_weight, *, batch_size, shuffle, seed):
 
 
 # Compiling an epoch costs about a second more than a Keras fit of a few
-# steps, and a fit of a network this small pays that back only over about
-# this many steps. A shorter fit compiles when its network and data shape
-# come again in the process (the folds and refit of a search): every later
-# fit of them then trains about ten times faster than Keras' loop.
-MIN_COMPILED_STEPS = 2000
+# steps; a fit this long pays that back even when it compiles, and the later
+# fits of its network and data shape in the process reuse the program. The
+# loop depends on the fit alone, never on what ran before it: the two loops
+# round differently, and the same fit must give the same model.
+MIN_COMPILED_STEPS = 500
 # False: every fit takes Keras' own loop (the tests compare the two).
 COMPILED_EPOCHS = True
 # The compiled programs kept, least recently used first out: each holds a
 # private copy of a small network, never data.
 MAX_PROGRAMS = 8
 _programs = collections.OrderedDict()
-# The program keys of the latest short fits that did not compile.
-_seen = collections.OrderedDict()
-MAX_SEEN = 64
 # Rows are padded to a multiple of this many batches, so that fits on data of
 # nearly the same size (the folds of a search) share one program.
 _ROW_GRANULE = 16
@@ -140,28 +137,30 @@ def train(
 
     Parameters are ``fit``'s; ``seed`` seeds the order of the batches (a new
     permutation each epoch). Returns the ``History.history`` dict, or None
-    when the compiled loop would not pay (a first fit shorter than
-    `MIN_COMPILED_STEPS` steps of a network and data shape; dropout on
-    TensorFlow) or the backend has none: the caller then uses ``fit``.
+    when the compiled loop would not pay (fewer than `MIN_COMPILED_STEPS`
+    steps; dropout on TensorFlow) or the backend has none: the caller then
+    uses ``fit``.
     """
     program_type = _PROGRAMS.get(keras.backend.backend())
-    if not COMPILED_EPOCHS or program_type is None or not program_type.can_run(model):
-        return None
     n = len(X)
     steps = math.ceil(n / batch_size)
+    if (
+        not COMPILED_EPOCHS
+        or program_type is None
+        or not program_type.can_run(model)
+        or (epochs - initial_epoch) * steps < MIN_COMPILED_STEPS
+    ):
+        return None
     granule = batch_size * _ROW_GRANULE
     rows = math.ceil(n / granule) * granule
     key = _program_key(model, rows, X, sample_weight is not None, batch_size)
     program = _programs.get(key) if key is not None else None
     if program is None:
-        short = (epochs - initial_epoch) * steps < MIN_COMPILED_STEPS
-        if short and (key is None or _seen.pop(key, None) is None):
-            if key is not None:
-                _remember(_seen, key, True, MAX_SEEN)
-            return None
         program = program_type(model)
         if key is not None:
-            _remember(_programs, key, program, MAX_PROGRAMS)
+            _programs[key] = program
+            while len(_programs) > MAX_PROGRAMS:
+                _programs.popitem(last=False)
     else:
         _programs.move_to_end(key)
     on_device = program.put(_padded(X, y, sample_weight, rows))
@@ -207,13 +206,6 @@ def train(
             break
     callbacks.on_train_end(logs)
     return history.history
-
-
-def _remember(cache, key, value, size):
-    """Store ``cache[key] = value``, dropping the least recently used beyond ``size``."""
-    cache[key] = value
-    while len(cache) > size:
-        cache.popitem(last=False)
 
 
 def _padded(X, y, sample_weight, rows):

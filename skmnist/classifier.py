@@ -501,7 +501,9 @@ class _BaseMLP(
                 "with appropriate arguments before using this estimator."
             )
         X = self._check_X(X)
-        routed = _compat.routed(self.get_params(deep=False), "predict")
+        # The parameters are attributes (scikeras keeps routed ones so too):
+        # get_params, with its copies, would cost more than the forward pass.
+        routed = _compat.routed(vars(self), "predict")
         if routed or kwargs or self._predict_callbacks or not self._dense_stack:
             # Keras' own predict loop: for predict arguments and callbacks, and
             # for networks NumPy cannot evaluate.

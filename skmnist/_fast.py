@@ -31,6 +31,7 @@ import json
 import math
 import os
 import sys
+import threading
 
 import keras
 import numpy as np
@@ -113,6 +114,7 @@ COMPILED_EPOCHS = True
 # private copy of a small network, never data.
 MAX_PROGRAMS = 8
 _programs = collections.OrderedDict()
+_programs_lock = threading.Lock()
 # Rows are padded to a multiple of this many batches, so that fits on data of
 # nearly the same size (the folds of a search) share one program.
 _ROW_GRANULE = 16
@@ -154,15 +156,7 @@ def train(
     granule = batch_size * _ROW_GRANULE
     rows = math.ceil(n / granule) * granule
     key = _program_key(model, rows, X, sample_weight is not None, batch_size)
-    program = _programs.get(key) if key is not None else None
-    if program is None:
-        program = program_type(model)
-        if key is not None:
-            _programs[key] = program
-            while len(_programs) > MAX_PROGRAMS:
-                _programs.popitem(last=False)
-    else:
-        _programs.move_to_end(key)
+    program = _program(key, program_type, model)
     on_device = program.put(_padded(X, y, sample_weight, rows))
     history = keras.callbacks.History()
     callbacks = keras.callbacks.CallbackList(
@@ -187,13 +181,14 @@ def train(
         callbacks.on_epoch_begin(epoch)
         order = rng.permutation(n) if shuffle else np.arange(n)
         table[:n_full] = order[: n_full * batch_size].reshape(n_full, batch_size)
-        program.load(model)
-        if n_full:
-            program.run(on_device, table, n_full)
-        if rest:
-            last = order[n_full * batch_size :].astype(np.int32)[np.newaxis]
-            program.run(on_device, last, 1)
-        program.sync(model)
+        with program.lock:  # fits in other threads may share the program
+            program.load(model)
+            if n_full:
+                program.run(on_device, table, n_full)
+            if rest:
+                last = order[n_full * batch_size :].astype(np.int32)[np.newaxis]
+                program.run(on_device, last, 1)
+            program.sync(model)
         logs = {k: float(v) for k, v in model.get_metrics_result().items()}
         callbacks.on_train_batch_end(steps - 1, logs)
         if validation_data is not None:
@@ -206,6 +201,22 @@ def train(
             break
     callbacks.on_train_end(logs)
     return history.history
+
+
+def _program(key, program_type, model):
+    """The cached program for ``key``, else a new one (cached when ``key`` is)."""
+    with _programs_lock:
+        program = _programs.get(key) if key is not None else None
+        if program is not None:
+            _programs.move_to_end(key)
+            return program
+    program = program_type(model)
+    if key is not None:
+        with _programs_lock:
+            _programs[key] = program
+            while len(_programs) > MAX_PROGRAMS:
+                _programs.popitem(last=False)
+    return program
 
 
 def _padded(X, y, sample_weight, rows):
@@ -284,6 +295,7 @@ class _TensorFlowEpochs:
         import tensorflow as tf
 
         self.tf = tf
+        self.lock = threading.Lock()
         self.model = copy = _private_copy(model)
 
         def epoch(arrays, batches, count):
@@ -329,6 +341,7 @@ class _JaxEpochs:
         import jax
 
         self.jax = jax
+        self.lock = threading.Lock()
         self.model = copy = _private_copy(model)
         self.state = None
 

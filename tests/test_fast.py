@@ -1,5 +1,7 @@
 """The speed paths give what the plain paths give: compiled epochs, NumPy predict."""
 
+import threading
+
 import keras
 import numpy as np
 import pytest
@@ -169,6 +171,26 @@ def test_the_loop_depends_on_the_fit_alone(digits_flat, no_programs, monkeypatch
     again = fitted(X, y, epochs=2)
     assert again._training_loop == "keras"
     np.testing.assert_array_equal(again.predict_proba(X), short.predict_proba(X))
+
+
+@pytest.mark.jax
+def test_fits_in_threads_share_a_program_safely(digits_flat, no_programs):
+    X, y = digits_flat
+    seeds = (1, 2, 3)
+    alone = {s: fitted(X, y, epochs=6, random_state=s).predict_proba(X) for s in seeds}
+    together = {}
+
+    def fit(seed):
+        together[seed] = fitted(X, y, epochs=6, random_state=seed).predict_proba(X)
+
+    threads = [threading.Thread(target=fit, args=(s,)) for s in seeds]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(no_programs) == 1
+    for seed in seeds:
+        np.testing.assert_array_equal(together[seed], alone[seed])
 
 
 @pytest.mark.slow

@@ -231,15 +231,19 @@ def _padded(X, y, sample_weight, rows):
     return tuple(padded)
 
 
+# Seeds draw initial values, Keras numbers the names of objects, and only
+# Keras' fit reads how many steps it runs per call and whether it uses XLA;
+# a float learning rate is a variable.
+_NOT_IN_PROGRAM = ("seed", "name", "steps_per_execution", "jit_compile")
+
+
 def _stateless(config):
     """A network's or a compile configuration without what only seeds its state."""
     if isinstance(config, dict):
         return {
             k: _stateless(v)
             for k, v in config.items()
-            # Seeds draw initial values, Keras numbers the names of objects, and
-            # a float learning rate is a variable.
-            if k not in ("seed", "name")
+            if k not in _NOT_IN_PROGRAM
             and not (k == "learning_rate" and isinstance(v, float))
         }
     if isinstance(config, (list, tuple)):
@@ -386,15 +390,21 @@ class _JaxEpochs:
 _PROGRAMS = {"tensorflow": _TensorFlowEpochs, "jax": _JaxEpochs}
 
 
-def compile_options(n_samples, batch_size):
+def compile_options(n_samples, batch_size, epochs):
     """``Model.compile`` defaults that make this backend fastest on small MLPs.
 
-    Several steps per execution cut the per-batch overhead of ``Model.fit``.
-    The count divides the number of batches in an epoch, so that every
-    execution is whole and no shorter one has to be traced at an epoch's end.
+    Keras' ``fit`` trains the fits too short for compiled epochs, and those
+    with dropout on TensorFlow or sparse rows, which may be long. Several
+    steps per execution cut the per-batch overhead of a long fit; the count
+    divides the number of batches in an epoch, so that every execution is
+    whole and no shorter one has to be traced at an epoch's end. A short fit
+    runs one step per execution: tracing Keras' loop over several steps
+    costs more (about a second) than the overhead it saves.
     """
     steps = math.ceil(n_samples / batch_size)
-    per_execution = max(d for d in range(1, min(50, steps) + 1) if steps % d == 0)
+    per_execution = 1
+    if epochs * steps >= MIN_COMPILED_STEPS:
+        per_execution = max(d for d in range(1, min(50, steps) + 1) if steps % d == 0)
     options = {"steps_per_execution": per_execution}
     if keras.backend.backend() == "tensorflow":
         # For Model.fit's single steps, XLA only adds compile time.

@@ -182,7 +182,7 @@ class _BaseMLP(
             ),
             loss=_LOSS,
             metrics=["accuracy"],
-            **_fast.compile_options(n_samples, batch_size),
+            **_fast.compile_options(n_samples, batch_size, self._max_epochs()),
             **_compat.routed(params, "compile"),
         )
         return model

@@ -267,14 +267,25 @@ def _program_key(model, rows, X, weighted, batch_size):
     return keras.backend.backend(), config, batch_size, shape, weighted
 
 
-def _variables(model):
-    """A compiled model's variables, in an order any copy of it shares."""
-    return [
-        *model.trainable_variables,
-        *model.non_trainable_variables,
-        *model.optimizer.variables,
-        *model.metrics_variables,
-    ]
+def _variable_groups(model):
+    """A compiled model's variables, grouped as JAX's ``train_step`` state is.
+
+    Any copy of the model lists its variables in the same order.
+    """
+    return (
+        model.trainable_variables,
+        model.non_trainable_variables,
+        model.optimizer.variables,
+        model.metrics_variables,
+    )
+
+
+def _paired_variables(source, target):
+    """``(source variable, target variable)`` for each variable of two copies."""
+    for ours, theirs in zip(
+        _variable_groups(source), _variable_groups(target), strict=True
+    ):
+        yield from zip(ours, theirs, strict=True)
 
 
 def _private_copy(model):
@@ -323,14 +334,14 @@ class _TensorFlowEpochs:
         return tuple(self.tf.constant(a) for a in arrays)
 
     def load(self, model):
-        for mine, theirs in zip(_variables(self.model), _variables(model), strict=True):
+        for theirs, mine in _paired_variables(model, self.model):
             mine.assign(theirs.value)
 
     def run(self, arrays, batches, count):
         self.epoch(arrays, self.tf.constant(batches), self.tf.constant(count))
 
     def sync(self, model):
-        for mine, theirs in zip(_variables(self.model), _variables(model), strict=True):
+        for mine, theirs in _paired_variables(self.model, model):
             theirs.assign(mine.value)
 
 
@@ -362,26 +373,19 @@ class _JaxEpochs:
     def can_run(model):
         return True
 
-    @staticmethod
-    def _groups(model):
-        return (
-            model.trainable_variables,
-            model.non_trainable_variables,
-            model.optimizer.variables,
-            model.metrics_variables,
-        )
-
     def put(self, arrays):
         return tuple(self.jax.numpy.asarray(a) for a in arrays)
 
     def load(self, model):
-        self.state = tuple([v.value for v in group] for group in self._groups(model))
+        self.state = tuple(
+            [v.value for v in group] for group in _variable_groups(model)
+        )
 
     def run(self, arrays, batches, count):
         self.state = self.epoch(self.state, arrays, batches, count)
 
     def sync(self, model):
-        for group, values in zip(self._groups(model), self.state, strict=True):
+        for group, values in zip(_variable_groups(model), self.state, strict=True):
             for variable, value in zip(group, values, strict=True):
                 variable.assign(value)
         self.state = None

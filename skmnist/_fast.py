@@ -1,6 +1,6 @@
 """Speed paths: a compiled training loop, compile options, a NumPy forward pass.
 
-Training runs each epoch as one compiled call (:func:`train`): on
+Training runs each epoch as a few compiled calls (:func:`train`): on
 TensorFlow an XLA-compiled ``tf.while_loop``, on JAX a jitted
 ``jax.lax.scan``, each stepping Keras' own ``Model.train_step`` through the
 batches of that epoch's order. Keras' ``fit`` instead goes back to Python
@@ -28,6 +28,7 @@ the same result (to float64 rounding) whatever else is in the batch.
 
 import collections
 import json
+import logging
 import math
 import os
 import sys
@@ -37,6 +38,8 @@ import keras
 import numpy as np
 import scipy.sparse
 from scipy.special import expit, softmax
+
+from . import _aligned
 
 _threads_limited = False
 
@@ -104,9 +107,9 @@ def training_data(X, y, sample_weight, *, batch_size, shuffle, seed):
 
 # Compiling an epoch costs about a second more than a Keras fit of a few
 # steps; a fit this long pays that back even when it compiles, and the later
-# fits of its network and data shape in the process reuse the program. The
-# loop depends on the fit alone, never on what ran before it: the two loops
-# round differently, and the same fit must give the same model.
+# fits of its network in the process reuse the program. The loop depends on
+# the fit alone, never on what ran before it: the two loops round
+# differently, and the same fit must give the same model.
 MIN_COMPILED_STEPS = 500
 # False: every fit takes Keras' own loop (the tests compare the two).
 COMPILED_EPOCHS = True
@@ -115,9 +118,10 @@ COMPILED_EPOCHS = True
 MAX_PROGRAMS = 8
 _programs = collections.OrderedDict()
 _programs_lock = threading.Lock()
-# Rows are padded to a multiple of this many batches, so that fits on data of
-# nearly the same size (the folds of a search) share one program.
-_ROW_GRANULE = 16
+# Batches one compiled call steps through. A call takes this many batches'
+# rows, gathered in the epoch's order, whatever the size of the data: fits on
+# any number of rows (the folds and the refit of a search) share a program.
+CHUNK_BATCHES = 32
 
 
 def train(
@@ -135,7 +139,7 @@ def train(
     validation_data,
     verbose,
 ):
-    """Train ``model`` as ``Model.fit`` would, one compiled call per epoch.
+    """Train ``model`` as ``Model.fit`` would, a few compiled calls per epoch.
 
     Parameters are ``fit``'s; ``seed`` seeds the order of the batches (a new
     permutation each epoch). Returns the ``History.history`` dict, or None
@@ -153,11 +157,9 @@ def train(
         or (epochs - initial_epoch) * steps < MIN_COMPILED_STEPS
     ):
         return None
-    granule = batch_size * _ROW_GRANULE
-    rows = math.ceil(n / granule) * granule
-    key = _program_key(model, rows, X, sample_weight is not None, batch_size)
-    program = _program(key, program_type, model)
-    on_device = program.put(_padded(X, y, sample_weight, rows))
+    key = _program_key(model, X, sample_weight is not None, batch_size)
+    program = _program(key, program_type, model, batch_size)
+    on_device = program.put(_training_arrays(X, y, sample_weight))
     history = keras.callbacks.History()
     callbacks = keras.callbacks.CallbackList(
         [*callbacks, history],
@@ -171,23 +173,20 @@ def train(
     model._symbolic_build(data_batch=tuple(a[:1] for a in on_device))
     model.stop_training = False
     rng = np.random.default_rng(seed)
-    n_full, rest = divmod(n, batch_size)
-    # Full batches as rows of a fixed-size table (its unused rows never run).
-    table = np.zeros((len(on_device[0]) // batch_size, batch_size), np.int32)
+    whole = n // batch_size * batch_size  # rows in full batches
+    chunk = CHUNK_BATCHES * batch_size
     callbacks.on_train_begin()
     logs = {}
     for epoch in range(initial_epoch, epochs):
         model.reset_metrics()
         callbacks.on_epoch_begin(epoch)
-        order = rng.permutation(n) if shuffle else np.arange(n)
-        table[:n_full] = order[: n_full * batch_size].reshape(n_full, batch_size)
+        order = (rng.permutation(n) if shuffle else np.arange(n)).astype(np.int32)
         with program.lock:  # fits in other threads may share the program
             program.load(model)
-            if n_full:
-                program.run(on_device, table, n_full)
-            if rest:
-                last = order[n_full * batch_size :].astype(np.int32)[np.newaxis]
-                program.run(on_device, last, 1)
+            for start in range(0, whole, chunk):
+                program.run(on_device, order[start : min(start + chunk, whole)])
+            if whole < n:
+                program.run_last(on_device, order[whole:])
             program.sync(model)
         logs = {k: float(v) for k, v in model.get_metrics_result().items()}
         callbacks.on_train_batch_end(steps - 1, logs)
@@ -203,14 +202,14 @@ def train(
     return history.history
 
 
-def _program(key, program_type, model):
+def _program(key, program_type, model, batch_size):
     """The cached program for ``key``, else a new one (cached when ``key`` is)."""
     with _programs_lock:
         program = _programs.get(key) if key is not None else None
         if program is not None:
             _programs.move_to_end(key)
             return program
-    program = program_type(model)
+    program = program_type(model, batch_size)
     if key is not None:
         with _programs_lock:
             _programs[key] = program
@@ -219,16 +218,15 @@ def _program(key, program_type, model):
     return program
 
 
-def _padded(X, y, sample_weight, rows):
-    """The training arrays as float32 and int32, padded with zero rows to ``rows``."""
-    n = len(X)
+def _training_arrays(X, y, sample_weight):
+    """The training arrays as float32 (``y``: int32) that TensorFlow reads in place.
+
+    An array that already is one (the transformer's rows) is not copied.
+    """
     arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
-    padded = []
-    for a in arrays:
-        out = np.zeros((rows, *np.shape(a)[1:]), np.int32 if a is y else np.float32)
-        out[:n] = a
-        padded.append(out)
-    return tuple(padded)
+    return tuple(
+        _aligned.aligned(a, np.int32 if a is y else np.float32) for a in arrays
+    )
 
 
 # Seeds draw initial values, Keras numbers the names of objects, and only
@@ -251,7 +249,7 @@ def _stateless(config):
     return config
 
 
-def _program_key(model, rows, X, weighted, batch_size):
+def _program_key(model, X, weighted, batch_size):
     """Everything a compiled epoch depends on, or None when it cannot be told."""
     try:
         config = json.dumps(
@@ -263,8 +261,7 @@ def _program_key(model, rows, X, weighted, batch_size):
         )
     except (TypeError, ValueError, NotImplementedError):
         return None
-    shape = (rows, *X.shape[1:])
-    return keras.backend.backend(), config, batch_size, shape, weighted
+    return keras.backend.backend(), config, batch_size, X.shape[1:], weighted
 
 
 def _variable_groups(model):
@@ -299,28 +296,61 @@ def _private_copy(model):
     return copy
 
 
-class _TensorFlowEpochs:
-    """An epoch as one XLA-compiled loop of ``train_step`` over batch indices.
+def _chunk_index(index, rows):
+    """``rows`` in the fixed-size buffer ``index``, its unused end pointing at row 0."""
+    index[: len(rows)] = rows
+    index[len(rows) :] = 0
+    return index
 
-    The program runs a private copy of the network: :meth:`load` copies a
-    fit's variables in, :meth:`sync` copies them back out.
+
+class _RetracingOfPrograms(logging.Filter):
+    """Drops TensorFlow's warning that the compiled epochs were traced again.
+
+    Each network's program traces its own function, by design; TensorFlow
+    counts the traces of all of them together and would warn a user whose
+    search tries several networks.
     """
 
-    def __init__(self, model):
+    def filter(self, record):
+        return "_TensorFlowEpochs" not in record.getMessage()
+
+
+class _TensorFlowEpochs:
+    """Batches of an epoch as one XLA-compiled loop of ``train_step``.
+
+    The program runs a private copy of the network: :meth:`load` copies a
+    fit's variables in, :meth:`sync` copies them back out. A call steps
+    through the batches of `CHUNK_BATCHES` batches' rows; an epoch's last,
+    partial batch runs in a graph function (not XLA, which would compile
+    again for every size of it).
+    """
+
+    def __init__(self, model, batch_size):
         import tensorflow as tf
 
+        if not any(
+            isinstance(f, _RetracingOfPrograms) for f in tf.get_logger().filters
+        ):
+            tf.get_logger().addFilter(_RetracingOfPrograms())
         self.tf = tf
         self.lock = threading.Lock()
         self.model = copy = _private_copy(model)
+        self.batch_size = batch_size
+        self.index = np.zeros(CHUNK_BATCHES * batch_size, np.int32)
 
-        def epoch(arrays, batches, count):
+        def steps(arrays, count):
+            batches = tuple(
+                tf.reshape(a, (CHUNK_BATCHES, batch_size, *a.shape[1:])) for a in arrays
+            )
+
             def step(i):
-                copy.train_step(tuple(tf.gather(a, batches[i]) for a in arrays))
+                copy.train_step(tuple(b[i] for b in batches))
                 return (i + 1,)
 
             tf.while_loop(lambda i: i < count, step, (tf.constant(0),))
 
-        self.epoch = tf.function(epoch, jit_compile=True, reduce_retracing=True)
+        self.steps = tf.function(steps, jit_compile=True)
+        self.last = None
 
     @staticmethod
     def can_run(model):
@@ -331,14 +361,28 @@ class _TensorFlowEpochs:
         )
 
     def put(self, arrays):
-        return tuple(self.tf.constant(a) for a in arrays)
+        from_dlpack = self.tf.experimental.dlpack.from_dlpack
+        return tuple(from_dlpack(a.__dlpack__()) for a in arrays)
 
     def load(self, model):
         for theirs, mine in _paired_variables(model, self.model):
             mine.assign(theirs.value)
 
-    def run(self, arrays, batches, count):
-        self.epoch(arrays, self.tf.constant(batches), self.tf.constant(count))
+    def run(self, arrays, rows):
+        """Step through the full batches of ``rows``, at most `CHUNK_BATCHES`."""
+        index = _chunk_index(self.index, rows)
+        batches = tuple(self.tf.gather(a, index) for a in arrays)
+        self.steps(batches, self.tf.constant(len(rows) // self.batch_size))
+
+    def run_last(self, arrays, rows):
+        """One step on the partial batch ``rows``."""
+        tf = self.tf
+        if self.last is None:
+            spec = tuple(tf.TensorSpec((None, *a.shape[1:]), a.dtype) for a in arrays)
+            self.last = tf.function(
+                self.model.train_step, input_signature=(spec,), jit_compile=False
+            )
+        self.last(tuple(tf.gather(a, rows) for a in arrays))
 
     def sync(self, model):
         for mine, theirs in _paired_variables(self.model, model):
@@ -346,28 +390,35 @@ class _TensorFlowEpochs:
 
 
 class _JaxEpochs:
-    """An epoch as one jitted loop of the stateless ``train_step``.
+    """Batches of an epoch as one jitted loop of the stateless ``train_step``.
 
     The program traces a private copy of the network and runs on the values
     of a fit's variables: :meth:`load` reads them, :meth:`sync` writes them.
+    Calls take batches as :class:`_TensorFlowEpochs`' do.
     """
 
-    def __init__(self, model):
+    def __init__(self, model, batch_size):
         import jax
 
         self.jax = jax
         self.lock = threading.Lock()
         self.model = copy = _private_copy(model)
+        self.batch_size = batch_size
+        self.index = np.zeros(CHUNK_BATCHES * batch_size, np.int32)
         self.state = None
 
-        def epoch(state, arrays, batches, count):
+        def steps(state, arrays, count):
+            batches = tuple(
+                a.reshape(CHUNK_BATCHES, batch_size, *a.shape[1:]) for a in arrays
+            )
+
             def step(i, state):
-                batch = tuple(a[batches[i]] for a in arrays)
-                return copy.train_step(state, batch)[1]
+                return copy.train_step(state, tuple(b[i] for b in batches))[1]
 
             return jax.lax.fori_loop(0, count, step, state)
 
-        self.epoch = jax.jit(epoch)
+        self.steps = jax.jit(steps)
+        self.last = jax.jit(lambda state, batch: copy.train_step(state, batch)[1])
 
     @staticmethod
     def can_run(model):
@@ -381,8 +432,15 @@ class _JaxEpochs:
             [v.value for v in group] for group in _variable_groups(model)
         )
 
-    def run(self, arrays, batches, count):
-        self.state = self.epoch(self.state, arrays, batches, count)
+    def run(self, arrays, rows):
+        """Step through the full batches of ``rows``, at most `CHUNK_BATCHES`."""
+        index = _chunk_index(self.index, rows)
+        batches = tuple(a[index] for a in arrays)
+        self.state = self.steps(self.state, batches, len(rows) // self.batch_size)
+
+    def run_last(self, arrays, rows):
+        """One step on the partial batch ``rows``."""
+        self.state = self.last(self.state, tuple(a[rows] for a in arrays))
 
     def sync(self, model):
         for group, values in zip(_variable_groups(model), self.state, strict=True):

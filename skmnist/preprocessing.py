@@ -10,6 +10,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from . import _aligned
+
 __all__ = ["ImageFlattener"]
 
 
@@ -207,8 +209,10 @@ class ImageFlattener(TransformerMixin, BaseEstimator):
         X, _ = self._validate(X, reset=False)
         self._check_pixels(X, self.max_value_)
         self._warn_if_scaled_already(X)
-        out = X.astype(np.float32)  # always a copy: the caller's array is untouched
-        out /= np.float32(self.max_value_)
+        # Always a new array (the caller's is untouched), one Keras can train
+        # on in place.
+        out = _aligned.empty(X.shape, np.float32)
+        np.divide(X, np.float32(self.max_value_), out=out, dtype=np.float32)
         return out
 
     def get_feature_names_out(self, input_features=None):

@@ -27,6 +27,7 @@ the same result (to float64 rounding) whatever else is in the batch.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import collections
+import functools
 import json
 import logging
 import math
@@ -144,8 +145,7 @@ def train(
     Parameters are ``fit``'s; ``seed`` seeds the order of the batches (a new
     permutation each epoch). Returns the ``History.history`` dict, or None
     when the compiled loop would not pay (fewer than `MIN_COMPILED_STEPS`
-    steps; dropout on TensorFlow) or the backend has none: the caller then
-    uses ``fit``.
+    steps) or the backend has none: the caller then uses ``fit``.
     """
     program_type = _PROGRAMS.get(keras.backend.backend())
     n = len(X)
@@ -303,6 +303,46 @@ def _chunk_index(index, rows):
     return index
 
 
+_tracing_program = threading.local()
+
+
+def _threefry_dropout():
+    """Have Keras' TensorFlow dropout draw Threefry masks in the compiled epochs.
+
+    Keras draws dropout masks with TensorFlow's default generator, which XLA
+    runs about ten times slower on the CPU than the Threefry generator (JAX's
+    own): with dropout, Keras' fit used to beat the compiled epoch. Keras'
+    function is wrapped once, in place; the wrapper draws Threefry masks only
+    while this module's program runs in the calling thread, and is Keras'
+    function everywhere else. Returns whether the wrapper is in place (it is
+    not when Keras' module lacks the helpers it relies on).
+    """
+    from keras.src.backend.tensorflow import random
+
+    if getattr(random.dropout, "_threefry", False):
+        return True
+    helpers = ("_cast_seed", "draw_seed", "_get_concrete_noise_shape")
+    if not all(hasattr(random, name) for name in helpers):
+        return False
+    keras_dropout = random.dropout
+
+    @functools.wraps(keras_dropout)
+    def dropout(inputs, rate, noise_shape=None, seed=None):
+        if not getattr(_tracing_program, "active", False) or rate in (0.0, 1.0):
+            return keras_dropout(inputs, rate, noise_shape=noise_shape, seed=seed)
+        return random.tf.nn.experimental.stateless_dropout(
+            inputs,
+            rate=rate,
+            noise_shape=random._get_concrete_noise_shape(inputs, noise_shape),
+            seed=random._cast_seed(random.draw_seed(seed)),
+            rng_alg="threefry",
+        )
+
+    dropout._threefry = True
+    random.dropout = dropout
+    return True
+
+
 class _RetracingOfPrograms(logging.Filter):
     """Drops TensorFlow's warning that the compiled epochs were traced again.
 
@@ -354,9 +394,7 @@ class _TensorFlowEpochs:
 
     @staticmethod
     def can_run(model):
-        # XLA's random numbers on the CPU are slow: with dropout, Model.fit
-        # trains faster than the compiled epoch.
-        return not any(
+        return _threefry_dropout() or not any(
             isinstance(layer, keras.layers.Dropout) for layer in model.layers
         )
 
@@ -372,7 +410,11 @@ class _TensorFlowEpochs:
         """Step through the full batches of ``rows``, at most `CHUNK_BATCHES`."""
         index = _chunk_index(self.index, rows)
         batches = tuple(self.tf.gather(a, index) for a in arrays)
-        self.steps(batches, self.tf.constant(len(rows) // self.batch_size))
+        _tracing_program.active = True
+        try:
+            self.steps(batches, self.tf.constant(len(rows) // self.batch_size))
+        finally:
+            _tracing_program.active = False
 
     def run_last(self, arrays, rows):
         """One step on the partial batch ``rows``."""
@@ -456,7 +498,7 @@ def compile_options(n_samples, batch_size, epochs):
     """``Model.compile`` defaults that make this backend fastest on small MLPs.
 
     Keras' ``fit`` trains the fits too short for compiled epochs, and those
-    with dropout on TensorFlow or sparse rows, which may be long. Several
+    on sparse rows, which may be long. Several
     steps per execution cut the per-batch overhead of a long fit; the count
     divides the number of batches in an epoch, so that every execution is
     whole and no shorter one has to be traced at an epoch's end. A short fit

@@ -43,9 +43,7 @@ def test_each_fit_takes_the_path_it_can(digits_flat, monkeypatch):
     # arguments only Model.fit understands take Keras' loop
     routed = KerasMLPClassifier(epochs=3, random_state=0, fit__validation_batch_size=7)
     assert routed.fit(X, y)._training_loop == "keras"
-    assert fitted(X, y, epochs=1, dropout=0.1)._training_loop == (
-        "keras" if keras.backend.backend() == "tensorflow" else "compiled"
-    )
+    assert fitted(X, y, epochs=1, dropout=0.1)._training_loop == "compiled"
     monkeypatch.setattr(_fast, "COMPILED_EPOCHS", False)
     assert fitted(X, y, epochs=1)._training_loop == "keras"
 
@@ -221,3 +219,52 @@ print(sizes[2], sizes[-1])
     assert result.returncode == 0, result.stderr[-2000:]
     after_3, after_10 = map(float, result.stdout.split())
     assert (after_10 - after_3) / 7 < 10, (after_3, after_10)
+
+
+@pytest.mark.jax
+def test_dropout_trains_in_the_compiled_loop(digits_flat, no_programs, monkeypatch):
+    X, y = digits_flat
+    dropped = fitted(X, y, epochs=3, dropout=0.5, random_state=1)
+    assert dropped._training_loop == "compiled"
+    again = fitted(X, y, epochs=3, dropout=0.5, random_state=1)
+    np.testing.assert_array_equal(again.predict_proba(X), dropped.predict_proba(X))
+    other_seed = fitted(X, y, epochs=3, dropout=0.5, random_state=2)
+    plain = fitted(X, y, epochs=3, random_state=1)
+    for model in (other_seed, plain):
+        assert not np.allclose(model.predict_proba(X), dropped.predict_proba(X))
+    # it learns as Keras' loop does with dropout
+    monkeypatch.setattr(_fast, "COMPILED_EPOCHS", False)
+    keras_loop = fitted(X, y, epochs=3, dropout=0.5, random_state=1)
+    assert abs(dropped.score(X, y) - keras_loop.score(X, y)) < 0.1
+
+
+def test_keras_dropout_is_its_own_outside_the_compiled_epochs(digits_flat):
+    # Compiled epochs on TensorFlow draw dropout masks from Threefry; every
+    # other caller of Keras' dropout gets Keras' own masks.
+    import tensorflow as tf
+    from keras.src.backend.tensorflow import random
+
+    X, y = digits_flat
+    fitted(X[:200], y[:200], epochs=1, dropout=0.5)
+    assert random.dropout is not random.dropout.__wrapped__
+    x = np.ones((64, 50), np.float32)
+
+    def masks(dropout, in_program=False):
+        seed = keras.random.SeedGenerator(3)
+
+        @tf.function(jit_compile=True)
+        def draw():
+            return dropout(x, 0.5, seed=seed)
+
+        _fast._tracing_program.active = in_program
+        try:
+            return np.asarray(draw())
+        finally:
+            _fast._tracing_program.active = False
+
+    keras_own = masks(random.dropout.__wrapped__)
+    np.testing.assert_array_equal(masks(random.dropout), keras_own)
+    threefry = masks(random.dropout, in_program=True)
+    assert not np.array_equal(threefry, keras_own)
+    assert 0.4 < np.mean(threefry == 0) < 0.6
+    np.testing.assert_array_equal(np.unique(threefry), [0, 2])

@@ -701,3 +701,18 @@ def test_a_stall_after_a_window_is_too_slow_and_not_retried(mirror, tmp_path):
         )
     assert time.monotonic() - start < 2.5
     assert list(tmp_path.iterdir()) == []
+
+
+def test_fetch_keeps_no_copy_of_the_images(mnist_home):
+    # A fresh process: nothing read before the measured call.
+    code = f"""
+import tracemalloc
+from skmnist import fetch_mnist
+tracemalloc.start()
+X, _ = fetch_mnist("train", data_home={str(mnist_home)!r}, return_X_y=True)
+print(tracemalloc.get_traced_memory()[0], X.nbytes)
+"""
+    result = measure_python(code, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    kept, images = map(int, result.stdout.split())
+    assert kept < 1.1 * images, (kept, images)

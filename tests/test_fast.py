@@ -268,3 +268,22 @@ def test_keras_dropout_is_its_own_outside_the_compiled_epochs(digits_flat):
     assert not np.array_equal(threefry, keras_own)
     assert 0.4 < np.mean(threefry == 0) < 0.6
     np.testing.assert_array_equal(np.unique(threefry), [0, 2])
+
+
+@pytest.mark.jax
+def test_training_reads_the_transformers_rows_in_place(mnist_train, no_programs):
+    import tracemalloc
+
+    X, y = mnist_train
+    pipe = make_mnist_pipeline(epochs=1, random_state=0)
+    rows = pipe[:-1].fit_transform(X[:10000], y[:10000])  # 31 MB of float32
+    fitted(rows[:200], y[:200], epochs=1)  # compile first: measure one fit's data
+    tracemalloc.start()
+    try:
+        fitted(rows, y[:10000], epochs=1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # TensorFlow trains on the rows themselves; JAX on one copy of them
+    copies = 0 if keras.backend.backend() == "tensorflow" else 1
+    assert peak < (copies + 0.25) * rows.nbytes, (peak, rows.nbytes)

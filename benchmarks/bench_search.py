@@ -15,7 +15,9 @@ with the same ``n_jobs``, and the best parameters and score.
 A second table breaks one skmnist fit (a fold's 13,333 images, 5 epochs) into
 its fixed and per-epoch cost, in a fresh process after the backend's start-up:
 the first fit of a network compiles its epoch program, and later fits of the
-same network reuse it.
+same network reuse it. Last, 24 seed fits on the same images run one after
+another in one process, and the resident memory after the 3rd and the 24th
+shows what a finished fit leaves behind.
 
 Usage::
 
@@ -126,6 +128,31 @@ def _one_fit(quick):
     return {"n_samples": n, "seconds": times}
 
 
+def _fits_in_one_process(quick):
+    """Resident memory after the 3rd and the last of many seed fits in one process."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skmnist import make_mnist_pipeline
+
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    X, y = _data(quick)
+    n_fits = 4 if quick else MEMORY_FITS
+    resident = {}
+    for i in range(n_fits):
+        make_mnist_pipeline(random_state=i, epochs=1 if quick else 10).fit(X, y)
+        with open("/proc/self/status") as f:
+            mb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+        resident[i + 1] = mb / 1024
+    return {
+        "n_samples": len(X),
+        "resident_mb": {3: resident[3], n_fits: resident[n_fits]},
+    }
+
+
+# The issue's measurement: 24 seed fits on 20,000 images, one after another.
+MEMORY_FITS = 24
 FIT_STEPS = (
     ("first fit, 5 epochs", 5),
     ("second fit, 5 epochs", 5),
@@ -142,6 +169,8 @@ def main(argv=None):
     if args.worker:
         if args.worker == "one fit":
             result = _one_fit(args.quick)
+        elif args.worker == "fits in one process":
+            result = _fits_in_one_process(args.quick)
         else:
             result = _search(*args.worker.split(":"), args.quick)
         print(json.dumps(result))
@@ -181,6 +210,14 @@ def main(argv=None):
     print(f"  {'fixed, later fits':<22}{second - 5 * per_epoch:>7.2f} s")
     print(f"  {'second fit / first':<22}{second / first:>7.2f}")
     rows.append({"contender": "skmnist", "mode": "one fit", **fit})
+    memory = run("fits in one process")
+    (after_3, three), (after_last, last) = memory["resident_mb"].items()
+    print(
+        f"\nseed fits on {memory['n_samples']} images in one process: resident "
+        f"{three:.0f} MB after {after_3}, {last:.0f} MB after {after_last} "
+        f"({last - three:+.0f} MB)"
+    )
+    rows.append({"contender": "skmnist", "mode": "fits in one process", **memory})
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=2)

@@ -129,7 +129,9 @@ def test_a_reused_program_gives_the_model_a_cold_fit_gives(digits_flat, no_progr
 
 
 @pytest.mark.jax
-def test_a_changed_parameter_never_runs_a_stale_program(digits_flat, no_programs):
+def test_a_changed_parameter_never_runs_a_stale_program(
+    digits_flat, no_programs, caplog
+):
     X, y = digits_flat[0][:300], digits_flat[1][:300]
     changes = [
         {},
@@ -145,6 +147,8 @@ def test_a_changed_parameter_never_runs_a_stale_program(digits_flat, no_programs
         fitted(X, y, epochs=1, **change)
     # a new program for each but the learning rate, which is a variable
     assert len(no_programs) == len(changes) - 1
+    # and TensorFlow does not warn that they were traced again and again
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
 
 
 def test_the_programs_kept_are_bounded(digits_flat, no_programs, monkeypatch):

@@ -303,7 +303,7 @@ def _chunk_index(index, rows):
     return index
 
 
-_tracing_program = threading.local()
+_in_program = threading.local()
 
 
 def _threefry_dropout():
@@ -328,7 +328,7 @@ def _threefry_dropout():
 
     @functools.wraps(keras_dropout)
     def dropout(inputs, rate, noise_shape=None, seed=None):
-        if not getattr(_tracing_program, "active", False) or rate in (0.0, 1.0):
+        if not getattr(_in_program, "active", False) or rate in (0.0, 1.0):
             return keras_dropout(inputs, rate, noise_shape=noise_shape, seed=seed)
         return random.tf.nn.experimental.stateless_dropout(
             inputs,
@@ -394,9 +394,8 @@ class _TensorFlowEpochs:
 
     @staticmethod
     def can_run(model):
-        return _threefry_dropout() or not any(
-            isinstance(layer, keras.layers.Dropout) for layer in model.layers
-        )
+        dropout = any(isinstance(layer, keras.layers.Dropout) for layer in model.layers)
+        return not dropout or _threefry_dropout()
 
     def put(self, arrays):
         from_dlpack = self.tf.experimental.dlpack.from_dlpack
@@ -410,11 +409,11 @@ class _TensorFlowEpochs:
         """Step through the full batches of ``rows``, at most `CHUNK_BATCHES`."""
         index = _chunk_index(self.index, rows)
         batches = tuple(self.tf.gather(a, index) for a in arrays)
-        _tracing_program.active = True
+        _in_program.active = True
         try:
             self.steps(batches, self.tf.constant(len(rows) // self.batch_size))
         finally:
-            _tracing_program.active = False
+            _in_program.active = False
 
     def run_last(self, arrays, rows):
         """One step on the partial batch ``rows``."""

@@ -260,11 +260,11 @@ def test_keras_dropout_is_its_own_outside_the_compiled_epochs(digits_flat):
         def draw():
             return dropout(x, 0.5, seed=seed)
 
-        _fast._tracing_program.active = in_program
+        _fast._in_program.active = in_program
         try:
             return np.asarray(draw())
         finally:
-            _fast._tracing_program.active = False
+            _fast._in_program.active = False
 
     keras_own = masks(random.dropout.__wrapped__)
     np.testing.assert_array_equal(masks(random.dropout), keras_own)

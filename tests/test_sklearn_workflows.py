@@ -53,8 +53,11 @@ def _logistic(kind):
 KINDS = ["classifier", "pipeline"]
 
 
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("voting", ["hard", "soft"])
+# The bare classifier in soft voting is test_classifier's
+# test_soft_voting_with_logistic_regression.
+@pytest.mark.parametrize(
+    "kind, voting", [("classifier", "hard"), ("pipeline", "hard"), ("pipeline", "soft")]
+)
 def test_voting(kind, voting, digits, digits_flat):
     X, y = _data(kind, digits, digits_flat)
     ensemble = VotingClassifier(
@@ -102,7 +105,8 @@ def test_bagging(kind, digits, digits_flat):
     assert bag.score(X[1400:], y[1400:]) > 0.85
 
 
-@pytest.mark.parametrize("kind", KINDS)
+# The bare classifier: test_classifier's test_cross_val_score_uses_stratified_folds.
+@pytest.mark.parametrize("kind", ["pipeline"])
 def test_cross_val_score(kind, digits, digits_flat):
     X, y = _data(kind, digits, digits_flat)
     estimator = _estimator(kind)
@@ -205,20 +209,57 @@ def test_joblib_workers_bound_tensorflow_threads():
     assert results == [(budget, budget)] * 2
 
 
-# -- reproducibility ----------------------------------------------------------------
+# -- a fresh process ------------------------------------------------------------------
 
-REPRO_SCRIPT = """
-import sys, numpy as np
+# One new process serves the reproducibility and the persistence tests below
+# (TensorFlow starts once): it fits the seeded classifier first, as the first
+# thing it does, then loads the pipeline saved here three ways.
+FRESH_PROCESS = """
+import pickle, sys, joblib, numpy as np, skmnist
 from sklearn.datasets import load_digits
 from skmnist import KerasMLPClassifier
+directory = sys.argv[1]
 X, y = load_digits(return_X_y=True)
 proba = KerasMLPClassifier(epochs=3, random_state=7).fit(X / 16, y).predict_proba(X / 16)
-np.save(sys.argv[1], proba)
+np.save(f"{directory}/seeded.npy", proba)
+images = np.load(f"{directory}/images.npy")
+for how, load in [
+    ("pickle", lambda path: pickle.loads(open(path, "rb").read())),
+    ("joblib", joblib.load),
+    ("skmnist", skmnist.load),
+]:
+    model = load(f"{directory}/model.{how}")
+    np.save(f"{directory}/{how}.npy", model.predict_proba(images))
 """
 
 
+@pytest.fixture(scope="module")
+def fresh_process(mnist_train, mnist_test, tmp_path_factory):
+    """A pipeline fitted here and saved three ways, then a new process's work.
+
+    Returns ``(directory, pipeline, images)``. The new process wrote
+    ``seeded.npy``, the probabilities on the digits of its own
+    ``KerasMLPClassifier(epochs=3, random_state=7)``, and ``pickle.npy``,
+    ``joblib.npy`` and ``skmnist.npy``, those of the pipeline it loaded from
+    each file, on ``images``.
+    """
+    directory = tmp_path_factory.mktemp("fresh_process")
+    X, y = mnist_train
+    images = mnist_test[0][:500]
+    pipe = make_mnist_pipeline(epochs=2, random_state=0).fit(X[:5000], y[:5000])
+    (directory / "model.pickle").write_bytes(pickle.dumps(pipe))
+    joblib.dump(pipe, directory / "model.joblib")
+    skmnist.save(pipe, directory / "model.skmnist")
+    np.save(directory / "images.npy", images)
+    subprocess.run([sys.executable, "-c", FRESH_PROCESS, str(directory)], check=True)
+    return directory, pipe, images
+
+
+# -- reproducibility ----------------------------------------------------------------
+
+
 @pytest.mark.slow
-def test_same_random_state_same_model_everywhere(digits_flat, tmp_path):
+def test_same_random_state_same_model_everywhere(digits_flat, fresh_process):
     X, y = digits_flat
     X = X.astype(np.float64)
     clf = KerasMLPClassifier(epochs=3, random_state=7)
@@ -228,10 +269,8 @@ def test_same_random_state_same_model_everywhere(digits_flat, tmp_path):
     other = KerasMLPClassifier(epochs=3, random_state=7).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(first, other)
 
-    subprocess.run(
-        [sys.executable, "-c", REPRO_SCRIPT, str(tmp_path / "p.npy")], check=True
-    )
-    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), first)
+    directory, _, _ = fresh_process
+    np.testing.assert_array_equal(np.load(directory / "seeded.npy"), first)
 
     unseeded = [
         KerasMLPClassifier(epochs=3).fit(X, y).predict_proba(X) for _ in range(2)
@@ -260,38 +299,16 @@ def test_fit_leaves_global_random_state_alone(digits_flat):
 
 # -- persistence --------------------------------------------------------------------
 
-LOAD_SCRIPT = """
-import pickle, sys, joblib, numpy as np, skmnist
-directory = sys.argv[1]
-images = np.load(f"{directory}/images.npy")
-for how, load in [
-    ("pickle", lambda path: pickle.loads(open(path, "rb").read())),
-    ("joblib", joblib.load),
-    ("skmnist", skmnist.load),
-]:
-    model = load(f"{directory}/model.{how}")
-    np.save(f"{directory}/{how}.npy", model.predict_proba(images))
-"""
-
 
 @pytest.mark.slow
-def test_fitted_pipeline_round_trip_in_a_fresh_process(
-    mnist_train, mnist_test, tmp_path
-):
-    X, y = mnist_train
-    X_test = mnist_test[0][:500]
-    pipe = make_mnist_pipeline(epochs=2, random_state=0).fit(X[:5000], y[:5000])
-    (tmp_path / "model.pickle").write_bytes(pickle.dumps(pipe))
-    joblib.dump(pipe, tmp_path / "model.joblib")
-    skmnist.save(pipe, tmp_path / "model.skmnist")
-    np.save(tmp_path / "images.npy", X_test)
-    subprocess.run([sys.executable, "-c", LOAD_SCRIPT, str(tmp_path)], check=True)
-    expected = pipe.predict_proba(X_test)
+def test_fitted_pipeline_round_trip_in_a_fresh_process(fresh_process):
+    directory, pipe, images = fresh_process
+    expected = pipe.predict_proba(images)
     for how in ("pickle", "joblib", "skmnist"):
         # the same probabilities, up to the float64 rounding of another
         # process's BLAS
         np.testing.assert_allclose(
-            np.load(tmp_path / f"{how}.npy"), expected, rtol=1e-12, atol=1e-15
+            np.load(directory / f"{how}.npy"), expected, rtol=1e-12, atol=1e-15
         )
 
 

@@ -58,13 +58,13 @@ _HOW_TO_PROVIDE = (
 # worker takes is short and the two finish together; the others follow in
 # name order. Seconds a file takes in one process on 2 cores, roughly:
 SLOWEST_FILES_FIRST = (
-    "test_estimator_checks.py",  # 150
+    "test_estimator_checks.py",  # 135
     "test_distributed.py",  # 135 (with the session's local search)
     "test_cli.py",  # 120
     "test_sklearn_workflows.py",  # 110
     "test_fast.py",  # 80
     "test_training.py",  # 65
-    "test_interrupt.py",  # 50
+    "test_interrupt.py",  # 45
     "test_examples.py",  # 45
     "test_mlp_classifier.py",  # 40
     "test_datasets.py",  # 40

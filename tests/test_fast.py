@@ -200,8 +200,8 @@ def test_fits_in_threads_share_a_program_safely(digits_flat, no_programs):
 @pytest.mark.parametrize("loop", ["compiled", "keras"])
 def test_memory_stays_flat_across_fits(mnist_home, loop):
     # Each fit's rows are 31 MB of float32: a fit that left them behind would
-    # grow the process by that much every time. (Keras' own fit keeps a few
-    # MB of each fit.)
+    # grow the process by that much every time. (Keras' own fit keeps up to
+    # about 10 MB of each fit.)
     code = """
 import sys
 from skmnist import _fast, fetch_mnist, make_mnist_pipeline
@@ -222,7 +222,7 @@ print(sizes[2], sizes[-1])
     result = measure_python(code, args=[loop], timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     after_3, after_10 = map(float, result.stdout.split())
-    assert (after_10 - after_3) / 7 < 10, (after_3, after_10)
+    assert (after_10 - after_3) / 7 < 15, (after_3, after_10)
 
 
 @pytest.mark.jax

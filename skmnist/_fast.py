@@ -219,13 +219,10 @@ def _program(key, program_type, model, batch_size):
 
 
 def _training_arrays(X, y, sample_weight):
-    """The training arrays as float32 (``y``: int32) that TensorFlow reads in place.
-
-    An array that already is one (the transformer's rows) is not copied.
-    """
+    """The training arrays as C-ordered float32 (``y``: int32), copied only if not."""
     arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
     return tuple(
-        _aligned.aligned(a, np.int32 if a is y else np.float32) for a in arrays
+        np.ascontiguousarray(a, np.int32 if a is y else np.float32) for a in arrays
     )
 
 
@@ -398,8 +395,11 @@ class _TensorFlowEpochs:
         return not dropout or _threefry_dropout()
 
     def put(self, arrays):
+        # Aligned arrays (the transformer's rows) are read in place, not copied.
         from_dlpack = self.tf.experimental.dlpack.from_dlpack
-        return tuple(from_dlpack(a.__dlpack__()) for a in arrays)
+        return tuple(
+            from_dlpack(_aligned.aligned(a, a.dtype).__dlpack__()) for a in arrays
+        )
 
     def load(self, model):
         for theirs, mine in _paired_variables(model, self.model):

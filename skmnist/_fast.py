@@ -293,10 +293,14 @@ def _private_copy(model):
     return copy
 
 
-def _chunk_index(index, rows):
-    """``rows`` in the fixed-size buffer ``index``, its unused end pointing at row 0."""
+def _chunk_index(rows, batch_size):
+    """``rows`` padded with row 0 to `CHUNK_BATCHES` batches.
+
+    A new array for every call: the backends may read it in place after the
+    call returns (JAX's dispatch is asynchronous), so it is never reused.
+    """
+    index = np.zeros(CHUNK_BATCHES * batch_size, np.int32)
     index[: len(rows)] = rows
-    index[len(rows) :] = 0
     return index
 
 
@@ -373,7 +377,6 @@ class _TensorFlowEpochs:
         self.lock = threading.Lock()
         self.model = copy = _private_copy(model)
         self.batch_size = batch_size
-        self.index = np.zeros(CHUNK_BATCHES * batch_size, np.int32)
 
         def steps(arrays, count):
             batches = tuple(
@@ -407,7 +410,7 @@ class _TensorFlowEpochs:
 
     def run(self, arrays, rows):
         """Step through the full batches of ``rows``, at most `CHUNK_BATCHES`."""
-        index = _chunk_index(self.index, rows)
+        index = _chunk_index(rows, self.batch_size)
         batches = tuple(self.tf.gather(a, index) for a in arrays)
         _in_program.active = True
         try:
@@ -445,7 +448,6 @@ class _JaxEpochs:
         self.lock = threading.Lock()
         self.model = copy = _private_copy(model)
         self.batch_size = batch_size
-        self.index = np.zeros(CHUNK_BATCHES * batch_size, np.int32)
         self.state = None
 
         def steps(state, arrays, count):
@@ -475,7 +477,7 @@ class _JaxEpochs:
 
     def run(self, arrays, rows):
         """Step through the full batches of ``rows``, at most `CHUNK_BATCHES`."""
-        index = _chunk_index(self.index, rows)
+        index = _chunk_index(rows, self.batch_size)
         batches = tuple(a[index] for a in arrays)
         self.state = self.steps(self.state, batches, len(rows) // self.batch_size)
 

@@ -265,6 +265,11 @@ def main(argv=None):
         f"import skmnist: {import_s:.3f} s in a fresh interpreter "
         f"(python -c pass: {python_s:.3f} s)"
     )
+    if _has_jax():
+        print(
+            "JAX is installed, so TensorFlow imports it too: every TensorFlow "
+            "contender's peak MB holds about 100 MB of JAX"
+        )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(

@@ -176,6 +176,17 @@ def test_the_loop_depends_on_the_fit_alone(digits_flat, no_programs, monkeypatch
     np.testing.assert_array_equal(again.predict_proba(X), short.predict_proba(X))
 
 
+def test_an_index_handed_to_the_backend_is_never_written_again():
+    # JAX may still be reading a call's index after the call returned: a
+    # buffer reused by the next call (or another thread's fit) trained on
+    # the wrong rows.
+    first = _fast._chunk_index(np.arange(5, dtype=np.int32), batch_size=2)
+    kept = first.copy()
+    _fast._chunk_index(np.arange(5, 10, dtype=np.int32), batch_size=2)
+    np.testing.assert_array_equal(first, kept)
+    assert len(first) == _fast.CHUNK_BATCHES * 2
+
+
 @pytest.mark.jax
 def test_fits_in_threads_share_a_program_safely(digits_flat, no_programs):
     X, y = digits_flat

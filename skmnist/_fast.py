@@ -545,6 +545,10 @@ class _ShuffledBatches(keras.utils.PyDataset):
         idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         return tuple(_dense(a[idx]) for a in self.arrays)
 
+    def first_rows(self):
+        """The first row of each array, dense: what Keras builds its state from."""
+        return tuple(_dense(a[:1]) for a in self.arrays)
+
     def release(self):
         """Drop the arrays: TensorFlow's dataset of this generator outlives the fit."""
         self.arrays = None

@@ -339,6 +339,9 @@ def run(
         data = _fast.training_data(
             X, y, sample_weight, batch_size=batch_size, shuffle=shuffle, seed=seed
         )
+        # Keras on TensorFlow would create the optimizer's and the metrics'
+        # variables inside its first trace, then trace its train function again.
+        model._symbolic_build(data_batch=data.first_rows())
         try:
             history = model.fit(
                 data, callbacks=callbacks, shuffle=False, **epochs_range, **fit_args

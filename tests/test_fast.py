@@ -163,6 +163,22 @@ def test_the_programs_kept_are_bounded(digits_flat, no_programs, monkeypatch):
     np.testing.assert_array_equal(again.predict_proba(X), first.predict_proba(X))
 
 
+def test_keras_loop_traces_the_training_step_once(digits_flat, monkeypatch):
+    # Keras on TensorFlow creates the optimizer's variables in its first
+    # trace unless they exist, then traces again: a second of a small fit.
+    traced = []
+    train_step = keras.Model.train_step
+
+    def counted(self, data):
+        traced.append(1)  # runs in Python only while tracing
+        return train_step(self, data)
+
+    monkeypatch.setattr(keras.Model, "train_step", counted)
+    clf = fitted(*digits_flat, epochs=3)
+    assert clf._training_loop == "keras"
+    assert len(traced) == 1
+
+
 def test_the_loop_depends_on_the_fit_alone(digits_flat, no_programs, monkeypatch):
     X, y = digits_flat  # 18 steps an epoch
     monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 50)

@@ -34,7 +34,16 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _compat, _fast, _interrupt, _network, _optimizer, _targets, _training
+from . import (
+    _compat,
+    _fast,
+    _interrupt,
+    _network,
+    _optimizer,
+    _targets,
+    _training,
+    _validation,
+)
 from ._compat import Interval, InvalidParameterError, Options, StrOptions
 
 __all__ = ["KerasMLPClassifier", "MLPClassifier"]
@@ -130,6 +139,10 @@ class _BaseMLP(
 
     def _check_X(self, X, reset=False):
         """``X`` as C-ordered float32 rows (or CSR), checked against what fit saw."""
+        if not reset and _validation.passes_unchanged(
+            self, X, ((getattr(self, "n_features_in_", None),),)
+        ):
+            return np.asarray(X, dtype=np.float32, order="C")
         X = validate_data(
             self, X, reset=reset, dtype="numeric", accept_sparse=self._ACCEPT_SPARSE
         )

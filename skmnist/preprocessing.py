@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from . import _aligned
+from . import _aligned, _validation
 
 __all__ = ["ImageFlattener"]
 
@@ -97,6 +97,10 @@ class ImageFlattener(TransformerMixin, BaseEstimator):
 
     def _validate(self, X, reset):
         """Check X; return it as an array and the shape of one image."""
+        if not reset and _validation.passes_unchanged(
+            self, X, (self.image_shape_, (self.n_features_in_,))
+        ):
+            return X.reshape(len(X), -1), X.shape[1:]
         X_in = X
         X = check_array(X, allow_nd=True, dtype="numeric", input_name="X")
         shape = _sample_shape(X)

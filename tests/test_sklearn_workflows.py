@@ -3,6 +3,7 @@
 import pickle
 import subprocess
 import sys
+import warnings
 
 import joblib
 import numpy as np
@@ -20,7 +21,9 @@ from sklearn.model_selection import (
     cross_val_score,
 )
 from sklearn.multiclass import OneVsRestClassifier
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
 
 import skmnist
 from skmnist import ImageFlattener, KerasMLPClassifier, make_mnist_pipeline
@@ -370,6 +373,61 @@ def test_dataframe_columns_are_checked(digits_flat):
     np.testing.assert_array_equal(clf.feature_names_in_, frame.columns)
     with pytest.raises(ValueError, match="feature names should match"):
         clf.predict(frame.rename(columns={"px3": "other"}))
+
+
+def _warnings_of(call, *args):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call(*args)
+    return [str(w.message) for w in caught]
+
+
+def test_plain_arrays_after_named_features_warn_as_sklearns_own_estimators(
+    digits_flat,
+):
+    X, y = digits_flat
+    X, y = X[:200], y[:200]
+    frame = pd.DataFrame(X, columns=[f"px{i}" for i in range(64)])
+    pairs = [
+        (KerasMLPClassifier(epochs=1, random_state=0), MLPClassifier(max_iter=300)),
+        (ImageFlattener(max_value=1), MinMaxScaler()),
+    ]
+    for ours, peer in pairs:
+        ours.fit(frame, y)
+        peer.fit(frame, y)
+        act = ours.predict if hasattr(ours, "predict") else ours.transform
+        peer_act = peer.predict if hasattr(peer, "predict") else peer.transform
+        for rows in (X, X[:1], X.astype(np.float32)):
+            expected = _warnings_of(peer_act, rows)
+            assert expected, "the peer warns of a plain array"
+            assert _warnings_of(act, rows) == [
+                m.replace(type(peer).__name__, type(ours).__name__) for m in expected
+            ]
+
+
+def test_every_array_layout_predicts_as_its_nested_lists(digits):
+    images, y = digits
+    pipe = make_mnist_pipeline(**FAST).set_params(flatten__max_value=16)
+    pipe.fit(images[:300], y[:300])
+    some = images[300:340]
+    layouts = {
+        "float64 images": some,
+        "uint8 images": some.astype(np.uint8),
+        "int64 rows": some.reshape(40, -1).astype(np.int64),
+        "float32 rows": some.reshape(40, -1).astype(np.float32),
+        "Fortran order": np.asfortranarray(some),
+        "every other image": images[300:380:2],
+        "one image": some[:1],
+    }
+    for name, X in layouts.items():
+        np.testing.assert_array_equal(
+            pipe.predict_proba(X), pipe.predict_proba(X.tolist()), err_msg=name
+        )
+        np.testing.assert_array_equal(
+            pipe[-1].predict_proba(pipe[0].transform(X)),
+            pipe[-1].predict_proba(pipe[0].transform(X).tolist()),
+            err_msg=name,
+        )
 
 
 def test_pandas_categorical_labels(digits_flat):

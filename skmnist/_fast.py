@@ -389,7 +389,7 @@ class _TensorFlowEpochs:
 
             tf.while_loop(lambda i: i < count, step, (tf.constant(0),))
 
-        self.steps = tf.function(steps, jit_compile=True)
+        self.steps = tf.function(steps, jit_compile=True, autograph=False)
         self.last = None
 
     @staticmethod
@@ -424,7 +424,10 @@ class _TensorFlowEpochs:
         if self.last is None:
             spec = tuple(tf.TensorSpec((None, *a.shape[1:]), a.dtype) for a in arrays)
             self.last = tf.function(
-                self.model.train_step, input_signature=(spec,), jit_compile=False
+                self.model.train_step,
+                input_signature=(spec,),
+                jit_compile=False,
+                autograph=False,
             )
         self.last(tuple(tf.gather(a, rows) for a in arrays))
 

@@ -40,22 +40,29 @@ import numpy as np
 import scipy.sparse
 from scipy.special import expit, softmax
 
-from . import _aligned
+from . import _aligned, _compile_cache
 
 _threads_limited = False
 
 
-def limit_threads():
+def prepare_backend():
+    """Settings the backend reads before its first operation: threads, compile cache.
+
+    The estimators call this before they build a network, the console
+    script before it starts Keras; a call that comes later changes nothing.
+    """
+    _limit_threads()
+    _compile_cache.enable()
+
+
+def _limit_threads():
     """Bound TensorFlow's thread pools by the process's thread budget, once.
 
     TensorFlow ignores threadpoolctl, so a joblib search with ``n_jobs=2`` on
     two cores would run two processes with two-thread pools each. The budget
     is ``SKMNIST_NUM_THREADS`` if set; else, in a Dask worker, the worker's
     thread count; else ``OMP_NUM_THREADS``, which joblib's worker processes
-    carry (cores divided by workers). TensorFlow accepts the setting only
-    before it runs its first operation: the estimators call this before they
-    build a network, the console script before it starts Keras, and a call
-    that comes too late changes nothing.
+    carry (cores divided by workers).
     """
     global _threads_limited
     if _threads_limited:

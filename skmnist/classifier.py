@@ -232,7 +232,7 @@ class _BaseMLP(
         self : KerasMLPClassifier
             The classifier, ready to predict or to continue training.
         """
-        _fast.limit_threads()
+        _fast.prepare_backend()
         self._start(X, y, None, self._check_params())
         self._dense_stack = _fast.dense_stack(self.model_) or False
         return self
@@ -386,7 +386,7 @@ class _BaseMLP(
         hidden_sizes = self._check_params()
         if incremental:
             self._check_partial_fit(classes)
-        _fast.limit_threads()
+        _fast.prepare_backend()
         if self.initialized_ and (incremental or self.warm_start):
             X, y = self._check_X_y(X, y, reset=False)
             self._check_same_classes(y, incremental)
@@ -486,7 +486,7 @@ class _BaseMLP(
         hidden_sizes = self._check_params()
         if not (self.random_state is None or isinstance(self.random_state, int)):
             raise TypeError("random_state must be an int or None in a model file")
-        _fast.limit_threads()
+        _fast.prepare_backend()
         self._random_state = self.random_state
         vars(self).update(state)
         self.history_ = _training.Record.of(self).history

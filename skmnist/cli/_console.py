@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import time
+import warnings
 
 
 class _Failure(Exception):
@@ -48,7 +49,8 @@ def _import_keras():
     set up, so only a redirection of the descriptor hides them. The console
     script owns its process, so it may do this; the library never does.
     TensorFlow's thread pools are sized (by the process's thread budget)
-    before its first operation, the last moment they can be.
+    and the compile cache set before its first operation, the last moment
+    they can be; a warning about them is shown once stderr is back.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.stderr.flush()
@@ -60,7 +62,8 @@ def _import_keras():
 
             from .. import _fast
 
-            _fast.limit_threads()
+            with warnings.catch_warnings(record=True) as settings_refused:
+                _fast.prepare_backend()
             keras.ops.convert_to_tensor(0.0)  # the backend finds its devices now
             if keras.backend.backend() == "tensorflow":
                 # XLA logs its own start-up on first use: training compiles
@@ -71,6 +74,10 @@ def _import_keras():
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+    for caught in settings_refused:  # say it where the user can read it
+        warnings.showwarning(
+            caught.message, caught.category, caught.filename, caught.lineno
+        )
     return keras
 
 

@@ -94,6 +94,11 @@ def test_train_prints_epochs_and_test_accuracy(trained, mnist_test):
 
 @pytest.mark.slow
 def test_train_json(mnist_home, tmp_path):
+    # a compile cache others could write: refused, and said on stderr (which
+    # the console script hides while TensorFlow starts)
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
     result = skmnist(
         "train",
         "--epochs",
@@ -103,12 +108,15 @@ def test_train_json(mnist_home, tmp_path):
         "--random-state",
         "0",
         "--json",
+        env={"SKMNIST_COMPILE_CACHE": str(shared)},
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["epochs_trained"] == 1 and 0.8 < data["test_accuracy"] < 1
     assert len(data["history"]["loss"]) == 1
     assert "epoch 1/1" in result.stderr  # progress goes to stderr
+    assert f"SKMNIST_COMPILE_CACHE={shared} is not used" in result.stderr
+    assert list(shared.iterdir()) == []
 
 
 @pytest.mark.slow

@@ -97,7 +97,7 @@ def test_train_json(mnist_home, tmp_path):
     # a compile cache others could write: refused, and said on stderr (which
     # the console script hides while TensorFlow starts)
     shared = tmp_path / "shared"
-    shared.mkdir(mode=0o777)
+    shared.mkdir()
     shared.chmod(0o777)
     result = skmnist(
         "train",

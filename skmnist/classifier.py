@@ -811,7 +811,7 @@ class KerasMLPClassifier(_BaseMLP):
 
     model_ : keras.Model
         The trained network. :meth:`predict` and :meth:`predict_proba`
-        evaluate a float64 copy of its dense layers in NumPy, taken after each
+        evaluate a float32 copy of its dense layers in NumPy, taken after each
         fit; after setting its weights by hand, call ``model_.predict``
         instead, or refit.
 

@@ -5,8 +5,9 @@ the estimator learned: the flattener's image shape and pixel scale, and the
 classifier's dense layers (:func:`skmnist._fast.dense_stack`, the weights its
 NumPy forward pass uses). It computes what ``predict_proba`` computes, in the
 same order and precision: pixels cast to float32 and divided by the pixel
-scale, then the dense layers in float64. Running it needs onnxruntime (or
-any ONNX runtime) and NumPy, but neither Keras, TensorFlow nor skmnist.
+scale, the dense layers in float32, the output layer's bias and activation
+in float64. Running it needs onnxruntime (or any ONNX runtime) and NumPy,
+but neither Keras, TensorFlow nor skmnist.
 
 This module imports neither Keras nor onnx when it is imported; onnx is
 imported by :func:`to_onnx`.
@@ -215,9 +216,10 @@ def to_onnx(estimator, *, input_dtype=None):
     another shape, which the pipeline refuses, give meaningless
     probabilities or a runtime error. Images fitted with a trailing channel
     axis of 1, ``(n, h, w, 1)``, are passed without it (``images[..., 0]``).
-    Hidden layers run in float64, as ``predict_proba`` does; the
-    probabilities are cast to float32 at the end and the label is chosen
-    before that cast, so it equals ``predict``'s.
+    Hidden layers run in float32 and the output layer's bias and softmax
+    in float64, as ``predict_proba`` does; the probabilities are cast to
+    float32 at the end and the label is chosen before that cast, so it
+    equals ``predict``'s.
 
     Examples
     --------
@@ -263,19 +265,22 @@ def _build(onnx, flattener, classifier, input_dtype):
     graph_input = helper.make_tensor_value_info(input_name, elem_type, shape)
 
     # What ImageFlattener.transform and the classifier's _check_X do: float32
-    # pixels, flat, divided by max_value_ (in float32); predict_proba's
-    # NumPy forward pass then runs in float64.
+    # pixels, flat, divided by max_value_ (in float32); then what
+    # predict_proba's NumPy forward pass does: the layers in float32, the
+    # output layer's bias and activation in float64.
     x = node("Cast", [input_name], "pixels", to=T.FLOAT)
     if len(shape) > 2:
         x = node("Flatten", [x], "rows", axis=1)
     if flattener is not None:
         scale = const("max_value", np.float32(flattener.max_value_))
         x = node("Div", [x, scale], "scaled")
-    x = node("Cast", [x], "rows_float64", to=T.DOUBLE)
 
     stack = classifier._dense_stack
     for i, (kernel, bias, activation) in enumerate(stack, start=1):
         x = node("MatMul", [x, const(f"kernel_{i}", kernel)], f"matmul_{i}")
+        if i == len(stack):
+            x = node("Cast", [x], "logits_float64", to=T.DOUBLE)
+            bias = bias.astype(np.float64)
         x = node("Add", [x, const(f"bias_{i}", bias)], f"dense_{i}")
         if activation == "softmax":
             x = node("Softmax", [x], f"softmax_{i}", axis=-1)

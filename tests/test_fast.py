@@ -54,10 +54,13 @@ def test_numpy_forward_pass_matches_keras(digits_flat):
     np.testing.assert_allclose(
         clf.predict_proba(X), clf.model_.predict(X, verbose=0), atol=1e-5
     )
-    # each row the same, to float64 rounding, whatever else is in the batch
-    np.testing.assert_allclose(
-        clf.predict_proba(X[:1]), clf.predict_proba(X)[:1], rtol=1e-12
-    )
+    # each row's answer the same, bit for bit, whatever else is in the batch:
+    # one row, a few, hundreds, at any offset
+    everything = clf.predict_proba(X)
+    for start, stop in [(0, 1), (5, 6), (3, 40), (100, 700), (1000, len(X))]:
+        np.testing.assert_array_equal(
+            clf.predict_proba(X[start:stop]), everything[start:stop]
+        )
 
 
 def fitted(X, y, **params):

@@ -618,10 +618,10 @@ def dense_stack(model):
 
 # Every product is this many rows high, so that a row's answer is the same,
 # bit for bit, whatever else is in the batch: BLAS picks its kernel, and how
-# it splits the sums, by the shape of the product (OpenBLAS rounds one row,
-# a few dozen MNIST rows and 512 otherwise, and its releases disagree on
-# which heights round alike). The rows of a block are read where they lie;
-# the last block is padded.
+# it splits the sums, by the shape of the product (OpenBLAS's products of
+# one row, of a few dozen MNIST rows and of 512 round differently, and which
+# heights round alike changes between its releases). The rows of a block are
+# read where they lie; the last block is padded.
 _BLOCK_ROWS = 64
 
 

@@ -331,6 +331,16 @@ def _len(X):
         return N_BAD_INPUT
 
 
+def assert_rows_answer_as_in_the_whole(estimator, X):
+    """Each row's probabilities the same, bit for bit, whatever else is in the
+    batch: one row, a few, hundreds, at several offsets, against all of ``X``."""
+    everything = estimator.predict_proba(X)
+    for start, stop in [(0, 1), (5, 6), (3, 40), (100, 700), (1000, len(X))]:
+        np.testing.assert_array_equal(
+            estimator.predict_proba(X[start:stop]), everything[start:stop]
+        )
+
+
 # Random arrays of any dtype and shape, for the property-based tests.
 def random_arrays():
     from hypothesis import strategies as st

@@ -9,7 +9,7 @@ from sklearn.base import clone
 
 from skmnist import KerasMLPClassifier, _fast, make_mnist_pipeline
 
-from .conftest import measure_python
+from .conftest import assert_rows_answer_as_in_the_whole, measure_python
 
 
 def test_compiled_epochs_train_the_model_fit_trains(
@@ -54,13 +54,7 @@ def test_numpy_forward_pass_matches_keras(digits_flat):
     np.testing.assert_allclose(
         clf.predict_proba(X), clf.model_.predict(X, verbose=0), atol=1e-5
     )
-    # each row's answer the same, bit for bit, whatever else is in the batch:
-    # one row, a few, hundreds, at any offset
-    everything = clf.predict_proba(X)
-    for start, stop in [(0, 1), (5, 6), (3, 40), (100, 700), (1000, len(X))]:
-        np.testing.assert_array_equal(
-            clf.predict_proba(X[start:stop]), everything[start:stop]
-        )
+    assert_rows_answer_as_in_the_whole(clf, X)
 
 
 def fitted(X, y, **params):

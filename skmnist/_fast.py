@@ -10,8 +10,11 @@ the arithmetic of a network this small. Callbacks, metrics, validation and
 ``on_train_batch_end`` is called once per epoch.
 
 Short fits (fewer steps than the second it takes to compile an epoch
-saves) and ``fit`` arguments only Keras understands go through
-``Model.fit`` on :func:`training_data` instead. Either way each fit shuffles
+saves) run the same program's step batch by batch instead, as ``fit``
+does, with the batch callbacks between steps: the same models as ``fit``,
+bit for bit, but the step is traced once per network, not once per fit.
+Sparse rows and ``fit`` arguments only Keras understands go through
+``Model.fit`` on :func:`training_data`. Either way each fit shuffles
 with its own seed, never with global random state (Keras' own array adapter
 shuffles with TensorFlow's global seed, or NumPy's global generator on JAX):
 one permutation per epoch from a :class:`numpy.random.Generator`, so that
@@ -114,15 +117,15 @@ def training_data(X, y, sample_weight, *, batch_size, shuffle, seed):
     return _ShuffledBatches(arrays, batch_size, shuffle, seed)
 
 
-# Keras' loop costs about 8 ms a step on small MLPs, a compiled epoch a
-# second to compile, once per network in a process. On the digits, a fresh
-# process's first fit took 1.2 s in Keras' loop against 2.0 s compiled at
-# 45 steps and 2.7 against 2.3 s at 180; every later fit of the network
-# reuses the program (0.1 to 0.4 s, against 1.0 to 2.6 s). From this many
-# steps a fit alone costs at most a few tenths of a second more (about a
-# second on JAX), and one in a cross-validation or a search saves a second
-# or more. The loop depends on the fit alone, never on what ran before it:
-# the two loops round differently, and the same fit must give the same model.
+# Shorter fits run step by step, about 2 ms a step on small MLPs on
+# TensorFlow; a compiled epoch costs a second to compile, once per network
+# in a process, then a fraction of a millisecond a step. On the digits, in a
+# fresh process: at 90 steps the first fit took 0.8-0.9 s step by step
+# against 1.7-1.9 s compiled, later fits 0.3 against 0.2 s; at 180 steps,
+# 0.9 against 1.6-1.8 s, then 0.45 against 0.2-0.3 s; at 450 steps, 2.0 s
+# either way, then 1.3-1.6 against 0.35-0.4 s. The loop depends on the fit
+# alone, never on what ran before it: the two loops round differently, and
+# the same fit must give the same model.
 MIN_COMPILED_STEPS = 100
 # False: every fit takes Keras' own loop (the tests compare the two).
 COMPILED_EPOCHS = True
@@ -162,13 +165,10 @@ def train(
     program_type = _PROGRAMS.get(keras.backend.backend())
     n = len(X)
     steps = math.ceil(n / batch_size)
-    if (
-        not COMPILED_EPOCHS
-        or program_type is None
-        or not program_type.can_run(model)
-        or (epochs - initial_epoch) * steps < MIN_COMPILED_STEPS
-    ):
+    if not COMPILED_EPOCHS or program_type is None or not program_type.can_run(model):
         return None
+    by_step = (epochs - initial_epoch) * steps < MIN_COMPILED_STEPS
+    watched = verbose != 0 or _watch_batches(callbacks)
     key = _program_key(model, X, sample_weight is not None, batch_size)
     program = _program(key, program_type, model, batch_size)
     on_device = program.put(_training_arrays(X, y, sample_weight))
@@ -193,15 +193,19 @@ def train(
         model.reset_metrics()
         callbacks.on_epoch_begin(epoch)
         order = (rng.permutation(n) if shuffle else np.arange(n)).astype(np.int32)
-        with program.lock:  # fits in other threads may share the program
-            program.load(model)
-            for start in range(0, whole, chunk):
-                program.run(on_device, order[start : min(start + chunk, whole)])
-            if whole < n:
-                program.run_last(on_device, order[whole:])
-            program.sync(model)
-        logs = {k: float(v) for k, v in model.get_metrics_result().items()}
-        callbacks.on_train_batch_end(steps - 1, logs)
+        if by_step:
+            _step_by_step(program, model, on_device, order, callbacks, watched)
+        else:
+            with program.lock:  # fits in other threads may share the program
+                program.load(model)
+                for start in range(0, whole, chunk):
+                    program.run(on_device, order[start : min(start + chunk, whole)])
+                if whole < n:
+                    program.step(on_device, order[whole:])
+                program.sync(model)
+        logs = _metrics(model)
+        if not by_step:
+            callbacks.on_train_batch_end(steps - 1, logs)
         if validation_data is not None:
             scores = model.evaluate(
                 *validation_data, batch_size=batch_size, verbose=0, return_dict=True
@@ -211,7 +215,56 @@ def train(
         if model.stop_training:
             break
     callbacks.on_train_end(logs)
-    return history.history
+    return ("steps" if by_step else "compiled"), history.history
+
+
+def _step_by_step(program, model, arrays, order, callbacks, watched):
+    """One epoch as Keras' fit runs it: a call per batch, callbacks in between.
+
+    When ``watched``, each step starts from the model's state and leaves it
+    there, with the batch's logs, so that the callbacks see and change what
+    they would in ``fit``; else the state stays in the program all epoch.
+    """
+    batch_size = program.batch_size
+    with program.lock:  # fits in other threads may share the program
+        if not watched:
+            program.load(model)
+        for step, start in enumerate(range(0, len(order), batch_size)):
+            callbacks.on_train_batch_begin(step)
+            if watched:
+                program.load(model)
+            program.step(arrays, order[start : start + batch_size])
+            if watched:
+                program.sync(model)
+            callbacks.on_train_batch_end(step, _metrics(model) if watched else {})
+            if model.stop_training:
+                break
+        if not watched:
+            program.sync(model)
+
+
+def _watch_batches(callbacks):
+    """Whether any of ``callbacks`` may read or change the model between batches.
+
+    A callback that only looks at the logs says so with a true
+    ``reads_only_logs`` attribute.
+    """
+    hooks = (
+        "on_train_batch_begin",
+        "on_train_batch_end",
+        "on_batch_begin",
+        "on_batch_end",
+    )
+    base = keras.callbacks.Callback
+    return any(
+        not getattr(callback, "reads_only_logs", False)
+        and any(getattr(type(callback), h) is not getattr(base, h) for h in hooks)
+        for callback in callbacks
+    )
+
+
+def _metrics(model):
+    return {k: float(v) for k, v in model.get_metrics_result().items()}
 
 
 def _program(key, program_type, model, batch_size):
@@ -430,8 +483,8 @@ class _TensorFlowEpochs:
         finally:
             _in_program.active = False
 
-    def run_last(self, arrays, rows):
-        """One step on the partial batch ``rows``."""
+    def step(self, arrays, rows):
+        """One step on the batch ``rows``, of any size."""
         tf = self.tf
         if self.last is None:
             spec = tuple(tf.TensorSpec((None, *a.shape[1:]), a.dtype) for a in arrays)
@@ -496,8 +549,8 @@ class _JaxEpochs:
         batches = tuple(a[index] for a in arrays)
         self.state = self.steps(self.state, batches, len(rows) // self.batch_size)
 
-    def run_last(self, arrays, rows):
-        """One step on the partial batch ``rows``."""
+    def step(self, arrays, rows):
+        """One step on the batch ``rows``, of any size."""
         self.state = self.last(self.state, tuple(a[rows] for a in arrays))
 
     def sync(self, model):
@@ -513,9 +566,8 @@ _PROGRAMS = {"tensorflow": _TensorFlowEpochs, "jax": _JaxEpochs}
 def compile_options(n_samples, batch_size, epochs):
     """``Model.compile`` defaults that make this backend fastest on small MLPs.
 
-    Keras' ``fit`` trains the fits too short for compiled epochs, and those
-    on sparse rows, which may be long. Several
-    steps per execution cut the per-batch overhead of a long fit; the count
+    Keras' ``fit`` trains the fits on sparse rows, which may be long, and
+    those with arguments only it understands. Several steps per execution cut the per-batch overhead of a long fit; the count
     divides the number of batches in an epoch, so that every execution is
     whole and no shorter one has to be traced at an epoch's end. A short fit
     runs one step per execution: tracing Keras' loop over several steps

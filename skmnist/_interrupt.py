@@ -4,10 +4,11 @@ A ``KeyboardInterrupt`` raised while TensorFlow's C++ code runs can crash
 the process, and one raised between two batches throws away a network that
 trained for minutes. So while :func:`deferred_interrupt` is active the first
 Ctrl-C (SIGINT) is only recorded: the training loop reads
-:attr:`Interrupt.requested` at the end of each batch (Keras' ``Model.fit``)
-or compiled epoch (:mod:`skmnist._fast`), stops there and says it was
-interrupted, as scikit-learn's ``MLPClassifier`` does. The first Ctrl-C puts
-the previous handler back, so a second one interrupts at once.
+:attr:`Interrupt.requested` at the end of each batch (Keras' ``Model.fit``,
+or a short fit step by step) or compiled epoch (:mod:`skmnist._fast`),
+stops there and says it was interrupted, as scikit-learn's
+``MLPClassifier`` does. The first Ctrl-C puts the previous handler back, so
+a second one interrupts at once.
 
 Only the usual handler is replaced, :func:`signal.default_int_handler`, in
 the main thread: that of a plain Python process, and of a Jupyter (ipykernel)

@@ -144,6 +144,9 @@ class Monitor(keras.callbacks.Callback):
         Whether Ctrl-C asks to stop.
     """
 
+    # After a batch it only looks for Ctrl-C: the model need not be current.
+    reads_only_logs = True
+
     def __init__(self, record, rules, n_samples, interrupt=None):
         super().__init__()
         self.record = record
@@ -300,15 +303,16 @@ def run(
 
     Returns
     -------
-    loop : {"compiled", "keras"}
-        Which training loop ran: skmnist's compiled epochs, or ``Model.fit``.
+    loop : {"compiled", "steps", "keras"}
+        Which training loop ran: skmnist's compiled epochs, its step by step
+        loop for short fits, or ``Model.fit``.
     """
     record.start(rules.early_stopping)
     callbacks = [Monitor(record, rules, X.shape[0], interrupt), *callbacks]
     done = record.epochs_trained
     seed = shuffle_seed(random_state, done)
     epochs_range = {"epochs": done + epochs, "initial_epoch": done}
-    history, loop = None, "compiled"
+    trained = None
     sparse = _fast.is_sparse(X)
     if sparse and fit_args.get("validation_data") is not None:
         # Held-out rows too are densified one batch at a time.
@@ -321,7 +325,7 @@ def run(
             seed=None,
         )
     if not sparse and set(fit_args) <= {"verbose", "validation_data"}:
-        history = _fast.train(
+        trained = _fast.train(
             model,
             X,
             y,
@@ -334,7 +338,9 @@ def run(
             verbose=fit_args.get("verbose", 0),
             **epochs_range,
         )
-    if history is None:  # a short fit, sparse rows, or arguments only fit takes
+    if trained is not None:
+        loop, history = trained
+    else:  # sparse rows, arguments only fit takes, or no program for the model
         loop = "keras"
         data = _fast.training_data(
             X, y, sample_weight, batch_size=batch_size, shuffle=shuffle, seed=seed

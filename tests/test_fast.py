@@ -171,21 +171,80 @@ def test_keras_loop_traces_the_training_step_once(digits_flat, monkeypatch):
         return train_step(self, data)
 
     monkeypatch.setattr(keras.Model, "train_step", counted)
+    monkeypatch.setattr(_fast, "COMPILED_EPOCHS", False)
     clf = fitted(*digits_flat, epochs=3)
     assert clf._training_loop == "keras"
     assert len(traced) == 1
+
+
+@pytest.mark.jax
+@pytest.mark.parametrize("params", [{}, {"dropout": 0.3, "batch_size": 64}])
+def test_short_fits_train_as_keras_fit_does_and_trace_once(
+    digits_flat, no_programs, monkeypatch, params
+):
+    # Too short to pay for compiling, a fit runs Keras' own step batch by
+    # batch, as fit does, but traced once per network instead of every fit.
+    X, y = digits_flat
+    weights = np.linspace(0.5, 1.5, len(X))
+    traced = []
+    train_step = keras.Model.train_step
+
+    def counted(*args):
+        traced.append(1)  # runs in Python only while tracing
+        return train_step(*args)
+
+    def fit():
+        clf = KerasMLPClassifier(epochs=2, random_state=0, **params)
+        return clf.fit(X, y, sample_weight=weights)
+
+    monkeypatch.setattr(keras.Model, "train_step", counted)
+    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 100)
+    monkeypatch.setattr(_fast, "COMPILED_EPOCHS", False)
+    plain = fit()
+    monkeypatch.setattr(_fast, "COMPILED_EPOCHS", True)
+    first = fit()
+    n_traces = len(traced)
+    second = fit()
+    assert first._training_loop == second._training_loop == "steps"
+    assert len(traced) == n_traces  # the second fit traced nothing
+    for clf in (first, second):
+        np.testing.assert_array_equal(clf.predict_proba(X), plain.predict_proba(X))
+        assert clf.loss_curve_ == plain.loss_curve_
+
+
+@pytest.mark.jax
+def test_short_fits_call_back_after_every_batch_as_fit_does(digits_flat, monkeypatch):
+    X, y = digits_flat  # 18 steps an epoch
+    seen = {}
+
+    class Watch(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            self.model.optimizer.learning_rate.assign(0.001 * (1 + batch % 3))
+
+        def on_train_batch_end(self, batch, logs=None):
+            kernel = keras.ops.convert_to_numpy(self.model.trainable_weights[0])
+            seen[loop].append((batch, float(kernel.sum()), logs["loss"]))
+
+    for loop in ("keras", "steps"):
+        seen[loop] = []
+        monkeypatch.setattr(_fast, "COMPILED_EPOCHS", loop == "steps")
+        clf = fitted(X, y, epochs=2, callbacks=[Watch()])
+        assert clf._training_loop == loop
+    assert [batch for batch, _, _ in seen["steps"]] == list(range(18)) * 2
+    assert len({kernel for _, kernel, _ in seen["steps"]}) == 36
+    assert seen["steps"] == seen["keras"]
 
 
 def test_the_loop_depends_on_the_fit_alone(digits_flat, no_programs, monkeypatch):
     X, y = digits_flat  # 18 steps an epoch
     monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 50)
     short = fitted(X, y, epochs=2)
-    assert short._training_loop == "keras"
+    assert short._training_loop == "steps"
     assert fitted(X, y, epochs=3)._training_loop == "compiled"
-    # a program for this network now exists; the short fit still takes
-    # Keras' loop, and gives the same model
+    # a compiled program for this network now exists; the short fit still
+    # runs step by step, and gives the same model
     again = fitted(X, y, epochs=2)
-    assert again._training_loop == "keras"
+    assert again._training_loop == "steps"
     np.testing.assert_array_equal(again.predict_proba(X), short.predict_proba(X))
 
 

@@ -13,6 +13,9 @@ Short fits (fewer steps than the second it takes to compile an epoch
 saves) run the same program's step batch by batch instead, as ``fit``
 does, with the batch callbacks between steps: the same models as ``fit``,
 bit for bit, but the step is traced once per network, not once per fit.
+Held-out rows are scored the same way, a call per batch of the program's
+copy of Keras' ``test_step``: ``Model.evaluate``'s scores, without its
+trace for every fit.
 Sparse rows and ``fit`` arguments only Keras understands go through
 ``Model.fit`` on :func:`training_data`. Either way each fit shuffles
 with its own seed, never with global random state (Keras' own array adapter
@@ -158,9 +161,11 @@ def train(
     """Train ``model`` as ``Model.fit`` would, a few compiled calls per epoch.
 
     Parameters are ``fit``'s; ``seed`` seeds the order of the batches (a new
-    permutation each epoch). Returns the ``History.history`` dict, or None
-    when the compiled loop would not pay (fewer than `MIN_COMPILED_STEPS`
-    steps) or the backend has none: the caller then uses ``fit``.
+    permutation each epoch). Returns ``(loop, history)``: ``loop`` is
+    ``"compiled"``, or ``"steps"`` for a fit of fewer than
+    `MIN_COMPILED_STEPS` steps, run a call per batch; ``history`` is the
+    ``History.history`` dict. Returns None when the backend has no program
+    for the model: the caller then uses ``fit``.
     """
     program_type = _PROGRAMS.get(keras.backend.backend())
     n = len(X)
@@ -172,6 +177,10 @@ def train(
     key = _program_key(model, X, sample_weight is not None, batch_size)
     program = _program(key, program_type, model, batch_size)
     on_device = program.put(_training_arrays(X, y, sample_weight))
+    held_out = None
+    if validation_data is not None and len(validation_data) == 2:
+        if not any(is_sparse(a) for a in validation_data):
+            held_out = program.put(_training_arrays(*validation_data, None))
     history = keras.callbacks.History()
     callbacks = keras.callbacks.CallbackList(
         [*callbacks, history],
@@ -206,7 +215,11 @@ def train(
         logs = _metrics(model)
         if not by_step:
             callbacks.on_train_batch_end(steps - 1, logs)
-        if validation_data is not None:
+        if held_out is not None:
+            with program.lock:
+                scores = program.evaluate(model, held_out)
+            logs.update({f"val_{k}": v for k, v in scores.items()})
+        elif validation_data is not None:
             scores = model.evaluate(
                 *validation_data, batch_size=batch_size, verbose=0, return_dict=True
             )
@@ -455,7 +468,7 @@ class _TensorFlowEpochs:
             tf.while_loop(lambda i: i < count, step, (tf.constant(0),))
 
         self.steps = tf.function(steps, jit_compile=True, autograph=False)
-        self.last = None
+        self.last = self.test = None
 
     @staticmethod
     def can_run(model):
@@ -496,6 +509,23 @@ class _TensorFlowEpochs:
             )
         self.last(tuple(tf.gather(a, rows) for a in arrays))
 
+    def evaluate(self, model, arrays):
+        """``model.evaluate``'s scores on ``arrays``: a call per batch of Keras' step."""
+        tf = self.tf
+        if self.test is None:
+            spec = tuple(tf.TensorSpec((None, *a.shape[1:]), a.dtype) for a in arrays)
+            self.test = tf.function(
+                self.model.test_step,
+                input_signature=(spec,),
+                jit_compile=False,
+                autograph=False,
+            )
+        self.load(model)
+        self.model.reset_metrics()
+        for start in range(0, len(arrays[0]), self.batch_size):
+            logs = self.test(tuple(a[start : start + self.batch_size] for a in arrays))
+        return {k: float(v) for k, v in logs.items()}
+
     def sync(self, model):
         for mine, theirs in _paired_variables(self.model, model):
             theirs.assign(mine.value)
@@ -530,6 +560,7 @@ class _JaxEpochs:
 
         self.steps = jax.jit(steps)
         self.last = jax.jit(lambda state, batch: copy.train_step(state, batch)[1])
+        self.test = jax.jit(copy.test_step)
 
     @staticmethod
     def can_run(model):
@@ -552,6 +583,22 @@ class _JaxEpochs:
     def step(self, arrays, rows):
         """One step on the batch ``rows``, of any size."""
         self.state = self.last(self.state, tuple(a[rows] for a in arrays))
+
+    def evaluate(self, model, arrays):
+        """``model.evaluate``'s scores on ``arrays``: a call per batch of Keras' step."""
+        self.model.reset_metrics()
+        state = tuple(
+            [v.value for v in group]
+            for group in (
+                model.trainable_variables,
+                model.non_trainable_variables,
+                self.model.metrics_variables,
+            )
+        )
+        for start in range(0, len(arrays[0]), self.batch_size):
+            batch = tuple(a[start : start + self.batch_size] for a in arrays)
+            logs, state = self.test(state, batch)
+        return {k: float(v) for k, v in logs.items()}
 
     def sync(self, model):
         for group, values in zip(_variable_groups(model), self.state, strict=True):

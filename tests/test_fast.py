@@ -235,6 +235,37 @@ def test_short_fits_call_back_after_every_batch_as_fit_does(digits_flat, monkeyp
     assert seen["steps"] == seen["keras"]
 
 
+@pytest.mark.jax
+@pytest.mark.parametrize("loop", ["compiled", "steps"])
+def test_validation_scores_are_keras_evaluates(digits_flat, monkeypatch, loop):
+    # Held-out rows are scored in the network's program, a batch per call of
+    # Keras' own step: what model.evaluate gives, without its trace per fit.
+    X, y = digits_flat
+    X_val, y_val = X[1500:], y[1500:]
+    checked = []
+
+    class Evaluate(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            scores = self.model.evaluate(
+                X_val, y_val, batch_size=64, verbose=0, return_dict=True
+            )
+            assert {f"val_{k}": float(v) for k, v in scores.items()} == {
+                k: v for k, v in logs.items() if k.startswith("val_")
+            }
+            checked.append(epoch)
+
+    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 100 if loop == "steps" else 0)
+    clf = KerasMLPClassifier(
+        epochs=3,
+        batch_size=64,
+        random_state=0,
+        callbacks=[Evaluate()],
+        fit__validation_data=(X_val, y_val),
+    ).fit(X[:1500], y[:1500])
+    assert clf._training_loop == loop
+    assert checked == [0, 1, 2]
+
+
 def test_the_loop_depends_on_the_fit_alone(digits_flat, no_programs, monkeypatch):
     X, y = digits_flat  # 18 steps an epoch
     monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 50)

@@ -15,13 +15,13 @@ does, with the batch callbacks between steps: the same models as ``fit``,
 bit for bit, but the step is traced once per network, not once per fit.
 Held-out rows are scored the same way, a call per batch of the program's
 copy of Keras' ``test_step``: ``Model.evaluate``'s scores, without its
-trace for every fit.
-Sparse rows and ``fit`` arguments only Keras understands go through
-``Model.fit`` on :func:`training_data`. Either way each fit shuffles
-with its own seed, never with global random state (Keras' own array adapter
-shuffles with TensorFlow's global seed, or NumPy's global generator on JAX):
-one permutation per epoch from a :class:`numpy.random.Generator`, so that
-the same seed gives the same batches on both paths and both backends.
+trace for every fit. Sparse rows and ``fit`` arguments only Keras
+understands go through ``Model.fit`` on :func:`training_data`. Either way
+each fit shuffles with its own seed, never with global random state (Keras'
+own array adapter shuffles with TensorFlow's global seed, or NumPy's global
+generator on JAX): one permutation per epoch from a
+:class:`numpy.random.Generator`, so that the same seed gives the same
+batches on both paths and both backends.
 
 Prediction skips Keras: a stack of dense layers is evaluated in NumPy, in
 float32 as the network trained, from a copy of the learned weights. It
@@ -614,11 +614,12 @@ def compile_options(n_samples, batch_size, epochs):
     """``Model.compile`` defaults that make this backend fastest on small MLPs.
 
     Keras' ``fit`` trains the fits on sparse rows, which may be long, and
-    those with arguments only it understands. Several steps per execution cut the per-batch overhead of a long fit; the count
-    divides the number of batches in an epoch, so that every execution is
-    whole and no shorter one has to be traced at an epoch's end. A short fit
-    runs one step per execution: tracing Keras' loop over several steps
-    costs more (about a second) than the overhead it saves.
+    those with arguments only it understands. Several steps per execution
+    cut the per-batch overhead of a long fit; the count divides the number
+    of batches in an epoch, so that every execution is whole and no shorter
+    one has to be traced at an epoch's end. A short fit runs one step per
+    execution: tracing Keras' loop over several steps costs more (about a
+    second) than the overhead it saves.
     """
     steps = math.ceil(n_samples / batch_size)
     per_execution = 1

@@ -496,30 +496,24 @@ class _TensorFlowEpochs:
         finally:
             _in_program.active = False
 
+    def _graph(self, method, arrays):
+        """``method`` as a graph function (not XLA) of batches like ``arrays``, of any size."""
+        tf = self.tf
+        spec = tuple(tf.TensorSpec((None, *a.shape[1:]), a.dtype) for a in arrays)
+        return tf.function(
+            method, input_signature=(spec,), jit_compile=False, autograph=False
+        )
+
     def step(self, arrays, rows):
         """One step on the batch ``rows``, of any size."""
-        tf = self.tf
         if self.last is None:
-            spec = tuple(tf.TensorSpec((None, *a.shape[1:]), a.dtype) for a in arrays)
-            self.last = tf.function(
-                self.model.train_step,
-                input_signature=(spec,),
-                jit_compile=False,
-                autograph=False,
-            )
-        self.last(tuple(tf.gather(a, rows) for a in arrays))
+            self.last = self._graph(self.model.train_step, arrays)
+        self.last(tuple(self.tf.gather(a, rows) for a in arrays))
 
     def evaluate(self, model, arrays):
         """``model.evaluate``'s scores on ``arrays``: a call per batch of Keras' step."""
-        tf = self.tf
         if self.test is None:
-            spec = tuple(tf.TensorSpec((None, *a.shape[1:]), a.dtype) for a in arrays)
-            self.test = tf.function(
-                self.model.test_step,
-                input_signature=(spec,),
-                jit_compile=False,
-                autograph=False,
-            )
+            self.test = self._graph(self.model.test_step, arrays)
         self.load(model)
         self.model.reset_metrics()
         for start in range(0, len(arrays[0]), self.batch_size):

@@ -47,7 +47,7 @@ import numpy as np
 import scipy.sparse
 from scipy.special import expit
 
-from . import _aligned, _compile_cache
+from . import _aligned, _compile_cache, _validation
 
 _threads_limited = False
 
@@ -714,41 +714,49 @@ def dense_stack(model):
 # bit for bit, whatever else is in the batch: BLAS picks its kernel, and how
 # it splits the sums, by the shape of the product (OpenBLAS's products of
 # one row, of a few dozen MNIST rows and of 512 round differently, and which
-# heights round alike changes between its releases). The rows of a block are
-# read where they lie; the last block is padded.
+# heights round alike changes between its releases). The rows are read where
+# they lie, as a stack of blocks that NumPy multiplies one by one in a single
+# call; the last block is padded.
 _BLOCK_ROWS = 64
 
 
-def forward(stack, X):
+def forward(stack, X, *, check_finite=False):
     """Evaluate a :func:`dense_stack` on float32 rows ``X`` (dense or sparse).
 
     Returns float64 probabilities: the layers run in float32, as the network
     trained, and the output activation in float64. A sparse ``X`` is
     multiplied as it is: only the first layer's output, of the first layer's
     width, is dense.
+
+    With ``check_finite``, returns None when a sum of the first layer is not
+    finite: a NaN or an infinity in a row makes every sum of that row NaN or
+    infinite, whatever the weights, so this checks ``X`` at a fraction of
+    the cost of reading it again (huge finite rows may overflow a sum too:
+    the caller then checks ``X`` itself).
     """
-    if is_sparse(X):
-        return _layers(stack, X, X.shape[0])
     n = X.shape[0]
-    out = np.empty((n, stack[-1][0].shape[1]))
-    whole = n - n % _BLOCK_ROWS
-    for start in range(0, whole, _BLOCK_ROWS):
-        stop = start + _BLOCK_ROWS
-        out[start:stop] = _layers(stack, X[start:stop], _BLOCK_ROWS)
-    if whole < n:
-        block = np.zeros((_BLOCK_ROWS, X.shape[1]), dtype=np.float32)
-        block[: n - whole] = X[whole:]
-        out[whole:] = _layers(stack, block, n - whole)
-    return out
-
-
-def _layers(stack, h, n_rows):
-    """The output of the first ``n_rows`` rows of ``h``; every product takes all."""
+    if is_sparse(X):
+        parts = [X]
+    else:
+        whole = n - n % _BLOCK_ROWS
+        parts = [X[:whole].reshape(-1, _BLOCK_ROWS, X.shape[1])]
+        if whole < n:
+            last = np.zeros((1, _BLOCK_ROWS, X.shape[1]), dtype=np.float32)
+            last[0, : n - whole] = X[whole:]
+            parts.append(last)
     *hidden, (kernel, bias, activation) = stack
-    for w, b, a in hidden:
-        h = np.asarray(h @ w)
-        h += b
-        h = _NUMPY_ACTIVATIONS[a](h)
-    z = np.asarray(h @ kernel)[:n_rows].astype(np.float64)
+    logits = []
+    for h in parts:
+        for depth, (w, b, a) in enumerate(stack):
+            h = np.asarray(h @ w)
+            if depth == 0 and check_finite and not _validation.all_finite(h):
+                return None
+            if depth == len(hidden):
+                break
+            h += b
+            h = _NUMPY_ACTIVATIONS[a](h)
+        logits.append(h.reshape(-1, kernel.shape[1]))
+    z = np.concatenate(logits)[:n].astype(np.float64)
     z += bias
     return _NUMPY_ACTIVATIONS[activation](z)
+

@@ -513,19 +513,31 @@ class _BaseMLP(
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' "
                 "with appropriate arguments before using this estimator."
             )
-        X = self._check_X(X)
         # The parameters are attributes (scikeras keeps routed ones so too):
         # get_params, with its copies, would cost more than the forward pass.
         routed = _compat.routed(vars(self), "predict")
         if routed or kwargs or self._predict_callbacks or not self._dense_stack:
             # Keras' own predict loop: for predict arguments and callbacks, and
             # for networks NumPy cannot evaluate.
+            X = self._check_X(X)
             args = {"verbose": self._keras_verbose(), **routed, **kwargs}
             args["callbacks"] = self._predict_callbacks
             if args.get("batch_size") == -1:
                 args["batch_size"] = len(X)
             return self.model_.predict(X, **args)
-        return _fast.forward(self._dense_stack, X)
+        if _validation.passes_unchanged(
+            self, X, ((getattr(self, "n_features_in_", None),),), finite=False
+        ):
+            # The forward pass checks the rows are finite as it goes; it
+            # leaves any it doubts to scikit-learn's checks.
+            proba = _fast.forward(
+                self._dense_stack,
+                np.asarray(X, dtype=np.float32, order="C"),
+                check_finite=X.dtype.kind == "f",
+            )
+            if proba is not None:
+                return proba
+        return _fast.forward(self._dense_stack, self._check_X(X))
 
     def predict_proba(self, X, **kwargs):
         """Probability of each class for each sample.

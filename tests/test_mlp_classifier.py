@@ -257,6 +257,44 @@ def test_partial_fit_errors_are_sklearns(data):
     )
 
 
+@pytest.fixture(scope="module")
+def fitted_pair(data):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return [clf.fit(X, y) for clf in pair(max_iter=5, **FAST)]
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_non_finite_input_fails_as_in_sklearn(data, fitted_pair, value, dtype):
+    # Rows at the start and the end of whole blocks of the forward pass, in
+    # a padded last block, and a lone row.
+    oracle, ours = fitted_pair
+    X, y = data
+    rows = X[:130].astype(dtype)
+    for row, feature in [(0, 0), (63, 20), (64, 63), (129, 31)]:
+        bad = rows.copy()
+        bad[row, feature] = value
+        for method in ("predict", "predict_proba", "predict_log_proba"):
+            assert_same_error(
+                lambda: getattr(oracle, method)(bad),
+                lambda: getattr(ours, method)(bad),
+            )
+        assert_same_error(
+            lambda: oracle.score(bad, y[:130]), lambda: ours.score(bad, y[:130])
+        )
+        assert_same_error(
+            lambda: oracle.predict(bad[row : row + 1]),
+            lambda: ours.predict(bad[row : row + 1]),
+        )
+    # A row of numbers too large for float32 sums: finite, so predicted.
+    huge = rows.copy()
+    huge[5] = np.finfo(np.float32).max
+    assert_same_outcome(lambda: oracle.predict(huge), lambda: ours.predict(huge))
+
+
 def test_keras_classifier_partial_fit_errors_are_sklearns(data):
     X, y = data
     classes = np.arange(10)

@@ -763,4 +763,3 @@ def forward(stack, X, *, check_finite=False):
     z = np.concatenate(logits)[:n].astype(np.float64)
     z += bias
     return _NUMPY_ACTIVATIONS[activation](z)
-

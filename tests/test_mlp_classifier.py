@@ -9,6 +9,7 @@ up here as a failing comparison. The behaviours that exist in
 KerasMLPClassifier too are checked on it as well.
 """
 
+import functools
 import inspect
 import re
 import warnings
@@ -277,18 +278,17 @@ def test_non_finite_input_fails_as_in_sklearn(data, fitted_pair, value, dtype):
     for row, feature in [(0, 0), (63, 20), (64, 63), (129, 31)]:
         bad = rows.copy()
         bad[row, feature] = value
-        for method in ("predict", "predict_proba", "predict_log_proba"):
+        for method, args in [
+            ("predict", (bad,)),
+            ("predict_proba", (bad,)),
+            ("predict_log_proba", (bad,)),
+            ("score", (bad, y[:130])),
+            ("predict", (bad[row : row + 1],)),
+        ]:
             assert_same_error(
-                lambda: getattr(oracle, method)(bad),
-                lambda: getattr(ours, method)(bad),
+                functools.partial(getattr(oracle, method), *args),
+                functools.partial(getattr(ours, method), *args),
             )
-        assert_same_error(
-            lambda: oracle.score(bad, y[:130]), lambda: ours.score(bad, y[:130])
-        )
-        assert_same_error(
-            lambda: oracle.predict(bad[row : row + 1]),
-            lambda: ours.predict(bad[row : row + 1]),
-        )
     # A row of numbers too large for float32 sums: finite, so predicted.
     huge = rows.copy()
     huge[5] = np.finfo(np.float32).max

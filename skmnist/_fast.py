@@ -47,7 +47,7 @@ import numpy as np
 import scipy.sparse
 from scipy.special import expit
 
-from . import _aligned, _compile_cache, _validation
+from . import _aligned, _compile_cache
 
 _threads_limited = False
 
@@ -742,7 +742,7 @@ def forward(stack, X, *, check_finite=False):
         parts = [X]
     else:
         whole = n - n % _BLOCK_ROWS
-        parts = [X[:whole].reshape(-1, _BLOCK_ROWS, X.shape[1])]
+        parts = [X[:whole].reshape(-1, _BLOCK_ROWS, X.shape[1])] if whole else []
         if whole < n:
             last = np.zeros((1, _BLOCK_ROWS, X.shape[1]), dtype=np.float32)
             last[0, : n - whole] = X[whole:]
@@ -752,7 +752,7 @@ def forward(stack, X, *, check_finite=False):
     for h in parts:
         for depth, (w, b, a) in enumerate(stack):
             h = np.asarray(h @ w)
-            if depth == 0 and check_finite and not _validation.all_finite(h):
+            if depth == 0 and check_finite and not np.isfinite(h).all():
                 return None
             if depth == len(hidden):
                 break

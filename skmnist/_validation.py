@@ -42,11 +42,11 @@ def passes_unchanged(estimator, X, sample_shapes, *, finite=True):
         and len(X) > 0
         and X.shape[1:] in sample_shapes
         and not hasattr(estimator, "feature_names_in_")
-        and (not finite or X.dtype.kind != "f" or all_finite(X))
+        and (not finite or X.dtype.kind != "f" or _all_finite(X))
     )
 
 
-def all_finite(a):
+def _all_finite(a):
     """Whether every number of the float array ``a`` is finite, without a warning.
 
     One sum, which is finite only if they all are (or NaN, when infinities

@@ -754,10 +754,9 @@ def forward(stack, X, *, check_finite=False):
             h = np.asarray(h @ w)
             if depth == 0 and check_finite and not np.isfinite(h).all():
                 return None
-            if depth == len(hidden):
-                break
-            h += b
-            h = _NUMPY_ACTIVATIONS[a](h)
+            if depth < len(hidden):
+                h += b
+                h = _NUMPY_ACTIVATIONS[a](h)
         logits.append(h.reshape(-1, kernel.shape[1]))
     z = np.concatenate(logits)[:n].astype(np.float64)
     z += bias

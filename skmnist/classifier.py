@@ -137,10 +137,14 @@ class _BaseMLP(
 
     # -- data -------------------------------------------------------------------
 
-    def _check_X(self, X, reset=False):
-        """``X`` as C-ordered float32 rows (or CSR), checked against what fit saw."""
+    def _check_X(self, X, reset=False, finite=True):
+        """``X`` as C-ordered float32 rows (or CSR), checked against what fit saw.
+
+        With ``finite=False`` a plain array's numbers are not checked for
+        NaN and infinities: the caller checks them itself.
+        """
         if not reset and _validation.passes_unchanged(
-            self, X, ((getattr(self, "n_features_in_", None),),)
+            self, X, ((getattr(self, "n_features_in_", None),),), finite=finite
         ):
             return np.asarray(X, dtype=np.float32, order="C")
         X = validate_data(
@@ -525,19 +529,14 @@ class _BaseMLP(
             if args.get("batch_size") == -1:
                 args["batch_size"] = len(X)
             return self.model_.predict(X, **args)
-        if _validation.passes_unchanged(
-            self, X, ((getattr(self, "n_features_in_", None),),), finite=False
-        ):
-            # The forward pass checks the rows are finite as it goes; it
-            # leaves any it doubts to scikit-learn's checks.
-            proba = _fast.forward(
-                self._dense_stack,
-                np.asarray(X, dtype=np.float32, order="C"),
-                check_finite=X.dtype.kind == "f",
-            )
-            if proba is not None:
-                return proba
-        return _fast.forward(self._dense_stack, self._check_X(X))
+        # The forward pass checks the rows are finite as it goes; it leaves
+        # any it doubts (NaN, infinities, sums too large) to sklearn's checks.
+        proba = _fast.forward(
+            self._dense_stack, self._check_X(X, finite=False), check_finite=True
+        )
+        if proba is None:
+            proba = _fast.forward(self._dense_stack, self._check_X(X))
+        return proba
 
     def predict_proba(self, X, **kwargs):
         """Probability of each class for each sample.

@@ -382,6 +382,10 @@ def _chunk_index(rows, batch_size):
 _in_program = threading.local()
 
 
+def _has_dropout(model):
+    return any(isinstance(layer, keras.layers.Dropout) for layer in model.layers)
+
+
 def _threefry_dropout():
     """Have Keras' TensorFlow dropout draw Threefry masks in the compiled epochs.
 
@@ -438,7 +442,8 @@ class _TensorFlowEpochs:
     fit's variables in, :meth:`sync` copies them back out. A call steps
     through the batches of `CHUNK_BATCHES` batches' rows; an epoch's last,
     partial batch runs in a graph function (not XLA, which would compile
-    again for every size of it).
+    again for every size of it). Without dropout, the loop calls that
+    function's trace of ``train_step`` rather than tracing it again.
     """
 
     def __init__(self, model, batch_size):
@@ -452,6 +457,7 @@ class _TensorFlowEpochs:
         self.lock = threading.Lock()
         self.model = copy = _private_copy(model)
         self.batch_size = batch_size
+        self.dropout = _has_dropout(copy)
 
         def steps(arrays, count):
             batches = tuple(
@@ -459,7 +465,10 @@ class _TensorFlowEpochs:
             )
 
             def step(i):
-                copy.train_step(tuple(b[i] for b in batches))
+                # The graph step's trace has Keras' dropout, not the loop's
+                # Threefry masks: with dropout the loop traces its own.
+                train_step = copy.train_step if self.dropout else self.last
+                train_step(tuple(b[i] for b in batches))
                 return (i + 1,)
 
             tf.while_loop(lambda i: i < count, step, (tf.constant(0),))
@@ -470,8 +479,7 @@ class _TensorFlowEpochs:
 
     @staticmethod
     def can_run(model):
-        dropout = any(isinstance(layer, keras.layers.Dropout) for layer in model.layers)
-        return not dropout or _threefry_dropout()
+        return not _has_dropout(model) or _threefry_dropout()
 
     def put(self, arrays):
         # Aligned arrays (the transformer's rows) are read in place, not copied.
@@ -492,6 +500,8 @@ class _TensorFlowEpochs:
 
     def run(self, arrays, rows):
         """Step through the full batches of ``rows``, at most `CHUNK_BATCHES`."""
+        if not self.dropout:
+            self._trace_step(arrays)
         index = _chunk_index(rows, self.batch_size)
         batches = tuple(self.tf.gather(a, index) for a in arrays)
         _in_program.active = True
@@ -508,10 +518,13 @@ class _TensorFlowEpochs:
             method, input_signature=(spec,), jit_compile=False, autograph=False
         )
 
-    def step(self, arrays, rows):
-        """One step on the batch ``rows``, of any size."""
+    def _trace_step(self, arrays):
         if self.last is None:
             self.last = self._graph(self.model.train_step, arrays)
+
+    def step(self, arrays, rows):
+        """One step on the batch ``rows``, of any size."""
+        self._trace_step(arrays)
         self.last(tuple(self.tf.gather(a, rows) for a in arrays))
 
     def evaluate(self, model, arrays):

@@ -177,6 +177,27 @@ def test_keras_loop_traces_the_training_step_once(digits_flat, monkeypatch):
     assert len(traced) == 1
 
 
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_compiled_epochs_trace_the_training_step_once(
+    digits_flat, no_programs, monkeypatch, dropout
+):
+    # A network's compiled loop calls the trace its epochs' last, partial
+    # batches run (1,797 digits: 97 rows), instead of tracing Keras' step
+    # again; with dropout the loop draws Threefry masks, which the partial
+    # batches' Keras masks cannot serve, so it traces its own.
+    traced = []
+    train_step = keras.Model.train_step
+
+    def counted(self, data):
+        traced.append(1)  # runs in Python only while tracing
+        return train_step(self, data)
+
+    monkeypatch.setattr(keras.Model, "train_step", counted)
+    clf = fitted(*digits_flat, epochs=2, dropout=dropout)
+    assert clf._training_loop == "compiled"
+    assert len(traced) == (2 if dropout else 1)
+
+
 @pytest.mark.jax
 @pytest.mark.parametrize("params", [{}, {"dropout": 0.3, "batch_size": 64}])
 def test_short_fits_train_as_keras_fit_does_and_trace_once(

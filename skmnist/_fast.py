@@ -690,9 +690,9 @@ class _ShuffledBatches(keras.utils.PyDataset):
 
 def _softmax(z):
     """Each row's softmax, in place (SciPy's takes twice as long on few rows)."""
-    z -= z.max(axis=1, keepdims=True)
+    z -= z.max(axis=-1, keepdims=True)
     np.exp(z, out=z)
-    z /= z.sum(axis=1, keepdims=True)
+    z /= z.sum(axis=-1, keepdims=True)
     return z
 
 
@@ -726,22 +726,17 @@ def dense_stack(model):
     return stack
 
 
-# Every product is this many rows high, so that a row's answer is the same,
-# bit for bit, whatever else is in the batch: BLAS picks its kernel, and how
-# it splits the sums, by the shape of the product (OpenBLAS's products of
-# one row, of a few dozen MNIST rows and of 512 round differently, and which
-# heights round alike changes between its releases). The rows are read where
-# they lie, as a stack of blocks that NumPy multiplies one by one in a single
-# call; the last block is padded.
-_BLOCK_ROWS = 64
-
-
 def forward(stack, X, *, check_finite=False):
     """Evaluate a :func:`dense_stack` on float32 rows ``X`` (dense or sparse).
 
     Returns float64 probabilities: the layers run in float32, as the network
-    trained, and the output activation in float64. A sparse ``X`` is
-    multiplied as it is: only the first layer's output, of the first layer's
+    trained, and the output activation in float64. Each dense row is
+    multiplied on its own, a stack of one-row products in one NumPy call, so
+    that its answer is the same, bit for bit, whatever else is in the batch:
+    BLAS may round a row of a taller product by where the row sits in it,
+    depending on the kernel it picks for the processor (OpenBLAS's Haswell
+    kernels round rows 0-5 and 6-11 of 64 differently). A sparse ``X`` is multiplied as it is, a row at a time in
+    SciPy's own loop: only the first layer's output, of the first layer's
     width, is dense.
 
     With ``check_finite``, returns None when a sum of the first layer is not
@@ -751,26 +746,15 @@ def forward(stack, X, *, check_finite=False):
     the caller then checks ``X`` itself).
     """
     n = X.shape[0]
-    if is_sparse(X):
-        parts = [X]
-    else:
-        whole = n - n % _BLOCK_ROWS
-        parts = [X[:whole].reshape(-1, _BLOCK_ROWS, X.shape[1])] if whole else []
-        if whole < n:
-            last = np.zeros((1, _BLOCK_ROWS, X.shape[1]), dtype=np.float32)
-            last[0, : n - whole] = X[whole:]
-            parts.append(last)
-    *hidden, (kernel, bias, activation) = stack
-    logits = []
-    for h in parts:
-        for depth, (w, b, a) in enumerate(stack):
-            h = np.asarray(h @ w)
-            if depth == 0 and check_finite and not np.isfinite(h).all():
-                return None
-            if depth < len(hidden):
-                h += b
-                h = _NUMPY_ACTIVATIONS[a](h)
-        logits.append(h.reshape(-1, kernel.shape[1]))
-    z = np.concatenate(logits)[:n].astype(np.float64)
+    h = X if is_sparse(X) else X.reshape(n, 1, X.shape[1])
+    *hidden, (_, bias, activation) = stack
+    for depth, (w, b, a) in enumerate(stack):
+        h = np.asarray(h @ w).reshape(n, 1, w.shape[1])
+        if depth == 0 and check_finite and not np.isfinite(h).all():
+            return None
+        if depth < len(hidden):
+            h += b
+            h = _NUMPY_ACTIVATIONS[a](h)
+    z = h.reshape(n, -1).astype(np.float64)
     z += bias
     return _NUMPY_ACTIVATIONS[activation](z)

@@ -735,9 +735,9 @@ def forward(stack, X, *, check_finite=False):
     that its answer is the same, bit for bit, whatever else is in the batch:
     BLAS may round a row of a taller product by where the row sits in it,
     depending on the kernel it picks for the processor (OpenBLAS's Haswell
-    kernels round rows 0-5 and 6-11 of 64 differently). A sparse ``X`` is multiplied as it is, a row at a time in
-    SciPy's own loop: only the first layer's output, of the first layer's
-    width, is dense.
+    kernels round rows 0-5 and 6-11 of 64 differently). A sparse ``X`` is
+    multiplied as it is, a row at a time in SciPy's own loop: only the first
+    layer's output, of the first layer's width, is dense.
 
     With ``check_finite``, returns None when a sum of the first layer is not
     finite: a NaN or an infinity in a row makes every sum of that row NaN or

@@ -106,6 +106,20 @@ def no_programs(monkeypatch):
     return _fast._programs
 
 
+@pytest.fixture
+def traces(monkeypatch):
+    """A list that grows by one each time Keras' ``train_step`` is traced."""
+    traced = []
+    train_step = keras.Model.train_step
+
+    def counted(*args):
+        traced.append(1)  # runs in Python only while tracing
+        return train_step(*args)
+
+    monkeypatch.setattr(keras.Model, "train_step", counted)
+    return traced
+
+
 @pytest.mark.jax
 def test_a_reused_program_gives_the_model_a_cold_fit_gives(digits_flat, no_programs):
     X, y = digits_flat
@@ -160,74 +174,51 @@ def test_the_programs_kept_are_bounded(digits_flat, no_programs, monkeypatch):
     np.testing.assert_array_equal(again.predict_proba(X), first.predict_proba(X))
 
 
-def test_keras_loop_traces_the_training_step_once(digits_flat, monkeypatch):
+def test_keras_loop_traces_the_training_step_once(digits_flat, traces, monkeypatch):
     # Keras on TensorFlow creates the optimizer's variables in its first
     # trace unless they exist, then traces again: a second of a small fit.
-    traced = []
-    train_step = keras.Model.train_step
-
-    def counted(self, data):
-        traced.append(1)  # runs in Python only while tracing
-        return train_step(self, data)
-
-    monkeypatch.setattr(keras.Model, "train_step", counted)
     monkeypatch.setattr(_fast, "COMPILED_EPOCHS", False)
     clf = fitted(*digits_flat, epochs=3)
     assert clf._training_loop == "keras"
-    assert len(traced) == 1
+    assert len(traces) == 1
 
 
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
 def test_compiled_epochs_trace_the_training_step_once(
-    digits_flat, no_programs, monkeypatch, dropout
+    digits_flat, no_programs, traces, dropout
 ):
     # A network's compiled loop calls the trace its epochs' last, partial
     # batches run (1,797 digits: 97 rows), instead of tracing Keras' step
     # again; with dropout the loop draws Threefry masks, which the partial
     # batches' Keras masks cannot serve, so it traces its own.
-    traced = []
-    train_step = keras.Model.train_step
-
-    def counted(self, data):
-        traced.append(1)  # runs in Python only while tracing
-        return train_step(self, data)
-
-    monkeypatch.setattr(keras.Model, "train_step", counted)
     clf = fitted(*digits_flat, epochs=2, dropout=dropout)
     assert clf._training_loop == "compiled"
-    assert len(traced) == (2 if dropout else 1)
+    assert len(traces) == (2 if dropout else 1)
 
 
 @pytest.mark.jax
 @pytest.mark.parametrize("params", [{}, {"dropout": 0.3, "batch_size": 64}])
 def test_short_fits_train_as_keras_fit_does_and_trace_once(
-    digits_flat, no_programs, monkeypatch, params
+    digits_flat, no_programs, traces, monkeypatch, params
 ):
     # Too short to pay for compiling, a fit runs Keras' own step batch by
     # batch, as fit does, but traced once per network instead of every fit.
     X, y = digits_flat
     weights = np.linspace(0.5, 1.5, len(X))
-    traced = []
-    train_step = keras.Model.train_step
-
-    def counted(*args):
-        traced.append(1)  # runs in Python only while tracing
-        return train_step(*args)
 
     def fit():
         clf = KerasMLPClassifier(epochs=2, random_state=0, **params)
         return clf.fit(X, y, sample_weight=weights)
 
-    monkeypatch.setattr(keras.Model, "train_step", counted)
     monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 100)
     monkeypatch.setattr(_fast, "COMPILED_EPOCHS", False)
     plain = fit()
     monkeypatch.setattr(_fast, "COMPILED_EPOCHS", True)
     first = fit()
-    n_traces = len(traced)
+    n_traces = len(traces)
     second = fit()
     assert first._training_loop == second._training_loop == "steps"
-    assert len(traced) == n_traces  # the second fit traced nothing
+    assert len(traces) == n_traces  # the second fit traced nothing
     for clf in (first, second):
         np.testing.assert_array_equal(clf.predict_proba(X), plain.predict_proba(X))
         assert clf.loss_curve_ == plain.loss_curve_

@@ -8,7 +8,10 @@ Build the site offline with::
 The gallery runs ``examples/plot_*.py`` on a small slice of MNIST
 (``SKMNIST_EXAMPLE_SMALL=1``), read from ``SKMNIST_DATA`` (default: the
 repository's ``../shared/mnist`` when it exists, else the usual data home).
-Nothing is fetched from the network: no intersphinx mapping.
+Nothing is fetched from the network: intersphinx reads the inventories of
+scikit-learn and Python shipped in ``docs/_intersphinx/`` (see the README
+there); Keras and NumPy publish none that can be had offline, so their names
+link through ``extlinks`` (``:keras:`` and ``:numpy:`` roles).
 """
 
 # Authors: The skmnist developers
@@ -42,13 +45,30 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.extlinks",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_intersphinx"]
 root_doc = "index"
+
+# -- Links to other projects -------------------------------------------------
+# Each inventory is read from the repository, never downloaded, so the build
+# stays offline; the links point to the projects' current documentation.
+_INVENTORIES = DOCS / "_intersphinx"
+intersphinx_mapping = {
+    "sklearn": ("https://scikit-learn.org/stable/", str(_INVENTORIES / "sklearn.inv")),
+    "python": ("https://docs.python.org/3/", str(_INVENTORIES / "python.inv")),
+}
+# No objects.inv to be had for these two (Keras' site is not built by Sphinx):
+# :keras:`Adam <optimizers/adam/>`, :numpy:`ndarray`.
+extlinks = {
+    "keras": ("https://keras.io/api/%s", "%s"),
+    "numpy": ("https://numpy.org/doc/stable/reference/generated/numpy.%s.html", "numpy.%s"),
+}
 
 # -- API reference -----------------------------------------------------------
 autosummary_generate = True
@@ -70,7 +90,6 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "doc_module": ("skmnist",),
     "backreferences_dir": "generated/backreferences",
-    "reference_url": {"skmnist": None},
     "plot_gallery": "True",
     "matplotlib_animations": False,
     "remove_config_comments": True,
@@ -97,4 +116,7 @@ html_theme_options = {
 # Without a default mode, the theme's script logs "Got invalid theme mode" as a
 # console error on a reader's first visit (tests/test_docs.py catches it).
 html_context = {"default_mode": "light"}
-html_sidebars = {"index": [], "auto_examples/index": []}
+# Every page shows the whole site's navigation, its own section unfolded (the
+# theme's default shows only a section's subpages, which left the pages
+# without any, such as "Developing skmnist", with an empty sidebar).
+html_sidebars = {"**": ["sidebar-site-nav.html"]}

@@ -111,7 +111,7 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
     # No icons or analytics from the network: the site works offline.
     "icon_links": [],
-    "header_links_before_dropdown": 6,
+    "header_links_before_dropdown": 7,
 }
 # Without a default mode, the theme's script logs "Got invalid theme mode" as a
 # console error on a reader's first visit (tests/test_docs.py catches it).

@@ -67,7 +67,10 @@ intersphinx_mapping = {
 # :keras:`Adam <optimizers/adam/>`, :numpy:`ndarray`.
 extlinks = {
     "keras": ("https://keras.io/api/%s", "%s"),
-    "numpy": ("https://numpy.org/doc/stable/reference/generated/numpy.%s.html", "numpy.%s"),
+    "numpy": (
+        "https://numpy.org/doc/stable/reference/generated/numpy.%s.html",
+        "numpy.%s",
+    ),
 }
 
 # -- API reference -----------------------------------------------------------

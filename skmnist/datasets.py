@@ -14,7 +14,6 @@ import http.client
 import numbers
 import os
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -25,6 +24,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.datasets import get_data_home
 from sklearn.utils import Bunch
+
+from . import _atomic
 
 __all__ = ["fetch_mnist", "MIRRORS"]
 
@@ -203,7 +204,7 @@ class _CorruptFile(OSError):
         self.reason = reason
 
 
-def _read_payload(path, spec):
+def _read_payload(path, spec, gzipped):
     """Return the decompressed bytes of ``path`` (gzipped or raw IDX), bounded.
 
     Nothing is trusted before it is checked: a gzipped file larger than a
@@ -213,7 +214,6 @@ def _read_payload(path, spec):
     more is asked for: a longer stream is corrupt. At most that size plus one
     byte is ever inflated, whatever the file holds.
     """
-    gzipped = path.suffix == ".gz"
     size, ndim = _file_size(spec), len(spec.shape)
     on_disk = path.stat().st_size
     if gzipped and on_disk > _gzip_cap(spec):
@@ -264,10 +264,16 @@ def _read_payload(path, spec):
     return data
 
 
-def _verify_and_parse(path, spec):
-    """Check the SHA-256 of the decompressed bytes of ``path``, then parse them."""
+def _verify_and_parse(path, spec, gzipped=None):
+    """Check the SHA-256 of the decompressed bytes of ``path``, then parse them.
+
+    ``path`` is read as gzip if `gzipped`, by default if its name ends in
+    ``.gz``.
+    """
+    if gzipped is None:
+        gzipped = path.suffix == ".gz"
     try:
-        data = _read_payload(path, spec)
+        data = _read_payload(path, spec, gzipped)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise _CorruptFile(path, f"not a complete gzip file ({exc})") from None
     actual = hashlib.sha256(data).hexdigest()
@@ -426,8 +432,8 @@ def _fetch_file(spec, directory, mirrors, n_retries, delay, timeout, rate):
 
     Each mirror is tried in turn, and retried after transient failures; the
     download lands in a temporary file that is verified before it is renamed
-    into place, so no partial or corrupt file is ever left behind. ``rate`` is
-    ``(min_rate, rate_window)``.
+    into place (:func:`skmnist._atomic.atomic_write`), so no partial or corrupt
+    file is ever left behind. ``rate`` is ``(min_rate, rate_window)``.
     """
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -443,26 +449,21 @@ def _fetch_file(spec, directory, mirrors, n_retries, delay, timeout, rate):
         for attempt in range(n_retries + 1):
             if attempt:
                 time.sleep(delay)
+            opened = False
             try:
-                fd, tmp_name = tempfile.mkstemp(
-                    dir=directory, prefix=f".{spec.name}.", suffix=".part.gz"
-                )
-            except OSError as exc:
-                raise OSError(
-                    f"Cannot write to the MNIST data directory {directory} ({exc}). "
-                    "Pass a writable data_home or set SKMNIST_DATA."
-                ) from None
-            tmp = Path(tmp_name)
-            try:
-                with os.fdopen(fd, "wb") as f:
+                with _atomic.atomic_write(target) as f:
+                    opened = True
                     _download_one(url, f, spec, timeout, *rate)
-                _verify_and_parse(tmp, spec)
-                os.replace(tmp, target)
+                    f.flush()
+                    _verify_and_parse(Path(f.name), spec, gzipped=True)
                 return target
             except (OSError, http.client.HTTPException, ValueError) as exc:
+                if not opened:
+                    raise OSError(
+                        f"Cannot write to the MNIST data directory {directory} "
+                        f"({exc}). Pass a writable data_home or set SKMNIST_DATA."
+                    ) from None
                 why, transient = _failure(exc)
-            finally:
-                tmp.unlink(missing_ok=True)
             if not transient or attempt == n_retries:
                 tries = f" ({attempt + 1} attempts)" if attempt else ""
                 failures.append((url, why + tries))

@@ -580,6 +580,36 @@ def mirror(mnist_home):
         server.server_close()
 
 
+# -- Directories a process cannot write -------------------------------------------
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """A real directory this process cannot write in, holding one file ``old``.
+
+    As root (who may write through any mode bits) it is a tmpfs mounted
+    read-only over a directory of ``tmp_path``; otherwise a directory of mode
+    0555.
+    """
+    directory = tmp_path / "read-only"
+    directory.mkdir()
+    (directory / "old").write_bytes(b"old")
+    if os.geteuid() != 0:
+        directory.chmod(0o555)
+        yield directory
+        directory.chmod(0o755)
+        return
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", directory], check=True
+    )
+    try:
+        (directory / "old").write_bytes(b"old")
+        subprocess.run(["mount", "-o", "remount,ro", directory], check=True)
+        yield directory
+    finally:
+        subprocess.run(["umount", directory], check=True)
+
+
 @pytest.fixture(params=["fit", "compiled"])
 def training_path(request, monkeypatch):
     """Train through Keras' ``Model.fit``, or through skmnist's compiled epochs."""

@@ -3,6 +3,7 @@
 import gzip
 import hashlib
 import inspect
+import os
 import shutil
 import stat
 import struct
@@ -207,6 +208,18 @@ def test_downloads_from_a_mirror_and_verifies(mirror, tmp_path, capsys):
     assert "Downloading t10k-images-idx3-ubyte.gz" in capsys.readouterr().err
     # a second call reads the cache without touching the network
     fetch_mnist("test", data_home=home, mirrors=["http://127.0.0.1:9/"], n_retries=0)
+
+
+def test_downloads_get_the_mode_of_the_umask_as_other_files_do(mirror, tmp_path):
+    # A data home shared by a group: the files must be readable by it (a
+    # temporary file's 0600 would lock the others out).
+    umask = os.umask(0o027)
+    try:
+        fetch_mnist("test", data_home=tmp_path, mirrors=[mirror + "good/"])
+    finally:
+        os.umask(umask)
+    modes = {p.name: oct(p.stat().st_mode & 0o777) for p in tmp_path.iterdir()}
+    assert modes == dict.fromkeys(MNIST_FILES[2:], "0o640")
 
 
 def test_mirrors_from_the_environment(mirror, tmp_path, monkeypatch):

@@ -3,7 +3,7 @@
 # Authors: The skmnist developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-from .._atomic import write_bytes
+from .._atomic import check_writable, write_bytes
 from . import _console, _options
 
 # The element types of the ONNX input, as skmnist.onnx.INPUT_DTYPES (not
@@ -39,6 +39,7 @@ def run(args, out):
     from ..onnx import _import_onnx, to_onnx
 
     onnx = _import_onnx()  # before Keras starts: a missing extra fails at once
+    check_writable(args.output)
     model = _console._load_model(args.model)
     try:
         proto = to_onnx(model, input_dtype=args.input_dtype)

@@ -25,8 +25,9 @@ from PIL import Image
 import skmnist as skmnist_package
 from skmnist.cli import main
 
-from .conftest import EXE, measure
-from .conftest import run_skmnist as skmnist
+from ._console import EXE
+from ._console import run_skmnist as skmnist
+from ._measure import measure
 from .test_handwriting import write_png
 
 

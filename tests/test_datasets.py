@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 from skmnist import fetch_mnist
 from skmnist.datasets import _parse_idx
 
-from .conftest import MNIST_FILES, measure_python, property_settings
+from ._measure import measure_python
+from ._mirror import MNIST_FILES
+from ._properties import property_settings
 
 
 def _snapshot(directory):
@@ -426,7 +428,7 @@ def test_random_bytes_in_the_idx_parser(data, ndim):
 
 
 # -- hostile input: bounded memory and time ------------------------------------------
-# Each case runs in a fresh process (conftest.measure), whose peak memory is held
+# Each case runs in a fresh process (tests/_measure.py), whose peak memory is held
 # to a bound stated relative to the baseline of a process that only imports
 # fetch_mnist (numpy and scikit-learn: about 150 MB here), and whose heap is
 # capped at 1 GB, so a regression ends in a MemoryError instead of taking the
@@ -643,7 +645,7 @@ def test_download_rule_parameters_are_checked(tmp_path, params, message):
 def test_an_endless_download_costs_bounded_memory_time_and_disk(
     mirror, tmp_path, baseline_mb, behaviour
 ):
-    # The server streams 50 MB at most (conftest); the cap stops the client at
+    # The server streams 50 MB at most (tests/_mirror.py); the cap stops the client at
     # 8 MB, and the file is refused before it is inflated.
     home = tmp_path / "home"
     measured = _measure_fetch(

@@ -21,7 +21,8 @@ import skmnist
 from skmnist import KerasMLPClassifier, make_mnist_pipeline
 from skmnist.persistence import ModelFileError
 
-from .conftest import measure_python, property_settings
+from ._measure import measure_python
+from ._properties import property_settings
 
 pytestmark = pytest.mark.jax
 

@@ -724,3 +724,17 @@ def test_search_writes_its_results_when_the_model_cannot_be_written(
     )
     assert results.read_text().splitlines()[1].startswith("1,")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
+
+
+def test_export_over_its_own_model_file_is_refused(small_model, tmp_path):
+    link = tmp_path / "model.onnx"
+    link.symlink_to(small_model)  # the same file by another name
+    before = small_model.read_bytes()
+    for out in (small_model, link):
+        result = skmnist("export", str(small_model), str(out))
+        assert result.returncode == 1 and result.stdout == ""
+        assert result.stderr == (
+            f"skmnist: error: cannot write {out}: it is the model file "
+            f"{small_model}, which the ONNX file would overwrite\n"
+        )
+    assert small_model.read_bytes() == before

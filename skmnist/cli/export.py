@@ -3,6 +3,8 @@
 # Authors: The skmnist developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import os
+
 from .._atomic import check_writable, write_bytes
 from . import _console, _options
 
@@ -40,6 +42,11 @@ def run(args, out):
 
     onnx = _import_onnx()  # before Keras starts: a missing extra fails at once
     check_writable(args.output)
+    if os.path.realpath(args.output) == os.path.realpath(args.model):
+        raise _console._Failure(
+            f"cannot write {args.output}: it is the model file {args.model}, "
+            "which the ONNX file would overwrite"
+        )
     model = _console._load_model(args.model)
     try:
         proto = to_onnx(model, input_dtype=args.input_dtype)

@@ -8,13 +8,13 @@ decompressed bytes before they are parsed.
 # Authors: The skmnist developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import functools
 import gzip
 import hashlib
 import http.client
 import numbers
 import os
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.datasets import get_data_home
 from sklearn.utils import Bunch
+
+from . import _atomic
 
 __all__ = ["fetch_mnist", "MIRRORS"]
 
@@ -203,7 +205,7 @@ class _CorruptFile(OSError):
         self.reason = reason
 
 
-def _read_payload(path, spec):
+def _read_payload(path, spec, gzipped):
     """Return the decompressed bytes of ``path`` (gzipped or raw IDX), bounded.
 
     Nothing is trusted before it is checked: a gzipped file larger than a
@@ -213,7 +215,6 @@ def _read_payload(path, spec):
     more is asked for: a longer stream is corrupt. At most that size plus one
     byte is ever inflated, whatever the file holds.
     """
-    gzipped = path.suffix == ".gz"
     size, ndim = _file_size(spec), len(spec.shape)
     on_disk = path.stat().st_size
     if gzipped and on_disk > _gzip_cap(spec):
@@ -264,10 +265,16 @@ def _read_payload(path, spec):
     return data
 
 
-def _verify_and_parse(path, spec):
-    """Check the SHA-256 of the decompressed bytes of ``path``, then parse them."""
+def _verify_and_parse(path, spec, gzipped=None):
+    """Check the SHA-256 of the decompressed bytes of ``path``, then parse them.
+
+    ``path`` is read as gzip if `gzipped`, by default if its name ends in
+    ``.gz``.
+    """
+    if gzipped is None:
+        gzipped = path.suffix == ".gz"
     try:
-        data = _read_payload(path, spec)
+        data = _read_payload(path, spec, gzipped)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise _CorruptFile(path, f"not a complete gzip file ({exc})") from None
     actual = hashlib.sha256(data).hexdigest()
@@ -426,8 +433,8 @@ def _fetch_file(spec, directory, mirrors, n_retries, delay, timeout, rate):
 
     Each mirror is tried in turn, and retried after transient failures; the
     download lands in a temporary file that is verified before it is renamed
-    into place, so no partial or corrupt file is ever left behind. ``rate`` is
-    ``(min_rate, rate_window)``.
+    into place (:func:`skmnist._atomic.atomic_write`), so no partial or corrupt
+    file is ever left behind. ``rate`` is ``(min_rate, rate_window)``.
     """
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -443,26 +450,21 @@ def _fetch_file(spec, directory, mirrors, n_retries, delay, timeout, rate):
         for attempt in range(n_retries + 1):
             if attempt:
                 time.sleep(delay)
+            opened = False
             try:
-                fd, tmp_name = tempfile.mkstemp(
-                    dir=directory, prefix=f".{spec.name}.", suffix=".part.gz"
-                )
-            except OSError as exc:
-                raise OSError(
-                    f"Cannot write to the MNIST data directory {directory} ({exc}). "
-                    "Pass a writable data_home or set SKMNIST_DATA."
-                ) from None
-            tmp = Path(tmp_name)
-            try:
-                with os.fdopen(fd, "wb") as f:
+                with _atomic.atomic_write(target) as f:
+                    opened = True
                     _download_one(url, f, spec, timeout, *rate)
-                _verify_and_parse(tmp, spec)
-                os.replace(tmp, target)
+                    f.flush()
+                    _verify_and_parse(Path(f.name), spec, gzipped=True)
                 return target
             except (OSError, http.client.HTTPException, ValueError) as exc:
+                if not opened:
+                    raise OSError(
+                        f"Cannot write to the MNIST data directory {directory} "
+                        f"({exc}). Pass a writable data_home or set SKMNIST_DATA."
+                    ) from None
                 why, transient = _failure(exc)
-            finally:
-                tmp.unlink(missing_ok=True)
             if not transient or attempt == n_retries:
                 tries = f" ({attempt + 1} attempts)" if attempt else ""
                 failures.append((url, why + tries))
@@ -477,6 +479,86 @@ def _not_found_message(missing, directory):
         "files there, or point data_home or the SKMNIST_DATA environment variable "
         "at a directory that holds them."
     )
+
+
+def _check_arguments(subset, min_rate, rate_window):
+    """Refuse a `subset` or download rule :func:`fetch_mnist` does not know."""
+    if subset not in _SUBSETS:
+        raise ValueError(
+            f"subset must be one of {', '.join(map(repr, _SUBSETS))}; got {subset!r}."
+        )
+    if not isinstance(min_rate, numbers.Real) or not min_rate >= 0:
+        raise ValueError(
+            "min_rate must be a number of bytes per second, 0 or more (0 turns "
+            f"the rule off); got {min_rate!r}."
+        )
+    if not isinstance(rate_window, numbers.Real) or not rate_window > 0:
+        raise ValueError(
+            f"rate_window must be a positive number of seconds; got {rate_window!r}."
+        )
+
+
+def _download_missing(specs, directory, urls, download):
+    """Find the files of ``specs`` in ``directory``; download the missing ones.
+
+    ``download(spec)`` fetches one file (:func:`_fetch_file`); None when
+    downloads are not allowed, and then a missing file is an error naming
+    the files, the directory and the mirrors.
+    """
+    missing = [spec for spec in specs if _find(directory, spec.name) is None]
+    if missing and download is None:
+        raise FileNotFoundError(
+            _not_found_message(missing, directory)
+            + " Or pass download_if_missing=True to download them from "
+            + ", ".join(urls)
+            + "."
+        )
+    for i, spec in enumerate(missing):
+        try:
+            download(spec)
+        except _DownloadFailed as exc:
+            raise OSError(
+                _not_found_message(missing[i:], directory)
+                + f" Downloading {spec.name}.gz failed on every mirror: {exc}."
+                " To use other mirrors, set SKMNIST_MIRRORS or pass mirrors."
+            ) from None
+
+
+def _read_verified(spec, directory, download):
+    """The array of ``spec``'s file in ``directory``, checked by its SHA-256.
+
+    A corrupt file is downloaded again when ``download`` allows (the verified
+    download replaces it atomically), else reported.
+    """
+    path = _find(directory, spec.name)
+    try:
+        return _load(path, spec)
+    except _CorruptFile as corrupt:
+        if download is None:
+            raise
+        try:
+            path = download(spec)
+        except OSError as exc:
+            raise OSError(f"{corrupt} Downloading a fresh copy failed: {exc}") from None
+    return _load(path, spec)
+
+
+def _join(parts, arrays):
+    """``(images, target)`` of the subsets ``parts``, in order, from ``arrays``."""
+    images, target = [], []
+    for part in parts:
+        image_spec, label_spec = _FILES[part]
+        x, y = arrays[image_spec.name], arrays[label_spec.name]
+        if len(x) != len(y):
+            raise OSError(
+                f"{image_spec.name} holds {len(x)} images but {label_spec.name} "
+                f"holds {len(y)} labels."
+            )
+        images.append(x)
+        target.append(y)
+    images = images[0] if len(images) == 1 else np.concatenate(images)
+    target = target[0] if len(target) == 1 else np.concatenate(target)
+    return images, target.astype(np.int64)
 
 
 def fetch_mnist(
@@ -594,78 +676,26 @@ def fetch_mnist(
     >>> mnist.images.shape, mnist.target[:5]  # doctest: +SKIP
     ((10000, 28, 28), array([7, 2, 1, 0, 4]))
     """
-    if subset not in _SUBSETS:
-        raise ValueError(
-            f"subset must be one of {', '.join(map(repr, _SUBSETS))}; got {subset!r}."
-        )
-    if not isinstance(min_rate, numbers.Real) or not min_rate >= 0:
-        raise ValueError(
-            "min_rate must be a number of bytes per second, 0 or more (0 turns "
-            f"the rule off); got {min_rate!r}."
-        )
-    if not isinstance(rate_window, numbers.Real) or not rate_window > 0:
-        raise ValueError(
-            f"rate_window must be a positive number of seconds; got {rate_window!r}."
-        )
-    rate = (min_rate, rate_window)
+    _check_arguments(subset, min_rate, rate_window)
     directory = _data_dir(data_home)
+    urls = _mirror_list(mirrors)
     parts = ("train", "test") if subset == "all" else (subset,)
     specs = [spec for part in parts for spec in _FILES[part]]
-
-    urls = _mirror_list(mirrors)
-    missing = [spec for spec in specs if _find(directory, spec.name) is None]
-    if missing and not download_if_missing:
-        raise FileNotFoundError(
-            _not_found_message(missing, directory)
-            + " Or pass download_if_missing=True to download them from "
-            + ", ".join(urls)
-            + "."
+    download = None
+    if download_if_missing:
+        download = functools.partial(
+            _fetch_file,
+            directory=directory,
+            mirrors=urls,
+            n_retries=n_retries,
+            delay=delay,
+            timeout=timeout,
+            rate=(min_rate, rate_window),
         )
-    for i, spec in enumerate(missing):
-        try:
-            _fetch_file(spec, directory, urls, n_retries, delay, timeout, rate)
-        except _DownloadFailed as exc:
-            raise OSError(
-                _not_found_message(missing[i:], directory)
-                + f" Downloading {spec.name}.gz failed on every mirror: {exc}."
-                " To use other mirrors, set SKMNIST_MIRRORS or pass mirrors."
-            ) from None
 
-    arrays = {}
-    for spec in specs:
-        path = _find(directory, spec.name)
-        try:
-            arrays[spec.name] = _load(path, spec)
-        except _CorruptFile as corrupt:
-            if not download_if_missing:
-                raise
-            # The verified download replaces the bad file atomically.
-            try:
-                path = _fetch_file(
-                    spec, directory, urls, n_retries, delay, timeout, rate
-                )
-            except OSError as exc:
-                raise OSError(
-                    f"{corrupt} Downloading a fresh copy failed: {exc}"
-                ) from None
-            arrays[spec.name] = _load(path, spec)
-
-    images, target = [], []
-    for part in parts:
-        image_spec, label_spec = _FILES[part]
-        x, y = arrays[image_spec.name], arrays[label_spec.name]
-        if len(x) != len(y):
-            raise OSError(
-                f"{image_spec.name} holds {len(x)} images but {label_spec.name} "
-                f"holds {len(y)} labels."
-            )
-        images.append(x)
-        target.append(y)
-    images = images[0] if len(images) == 1 else np.concatenate(images)
-    target = (target[0] if len(target) == 1 else np.concatenate(target)).astype(
-        np.int64
-    )
-
+    _download_missing(specs, directory, urls, download)
+    arrays = {spec.name: _read_verified(spec, directory, download) for spec in specs}
+    images, target = _join(parts, arrays)
     if return_X_y:
         return images, target
     return Bunch(

@@ -35,8 +35,6 @@ releases we support (3.8) let a crafted configuration bypass.
 import contextlib
 import io
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -44,7 +42,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from . import __version__, _model_format
+from . import __version__, _atomic, _model_format
 from ._model_format import ModelFileError
 
 __all__ = ["ModelFile", "ModelFileError", "load", "read_model_file", "save"]
@@ -125,8 +123,11 @@ def save(estimator, path):
     """Save a fitted skmnist model to a file that loads without running code.
 
     The file is written atomically: a temporary file in the same directory is
-    renamed over `path` once complete, so `path` is either the old file or
-    the new one, never a partial one.
+    flushed to disk and renamed over `path` once complete, so `path` is
+    either the old file or the new one, never a partial one. Otherwise it is
+    written as ``open(path, "wb")`` would write it: an existing file keeps its
+    mode, a new one gets the umask's, and a symbolic link is written through
+    to its target.
 
     Parameters
     ----------
@@ -150,6 +151,9 @@ def save(estimator, path):
     TypeError
         If the estimator is not an skmnist model, or a parameter cannot be
         stored.
+    OSError
+        If `path` cannot be written; the message names `path`, and any file
+        already there is left as it was.
     sklearn.exceptions.NotFittedError
         If the estimator is not fitted.
 
@@ -197,20 +201,11 @@ def save(estimator, path):
     arrays = io.BytesIO()
     np.savez(arrays, *weights)
 
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                archive.writestr(_model_format.META, json.dumps(meta, indent=1))
-                archive.writestr(_model_format.WEIGHTS, arrays.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with _atomic.atomic_write(path) as f:
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(_model_format.META, json.dumps(meta, indent=1))
+            archive.writestr(_model_format.WEIGHTS, arrays.getvalue())
+    return Path(path)
 
 
 # -- load ----------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""Shared fixtures and helpers: real MNIST, scikit-learn's digits, the search.
+"""Shared fixtures: real MNIST, scikit-learn's digits, the search, the mirror.
+
+Fixtures only; the helpers tests call live in modules of their own
+(``_bad_input``, ``_console``, ``_measure``, ``_mirror``, ``_properties``,
+``_chromium``).
 
 MNIST is found as :func:`skmnist.fetch_mnist` finds it: ``SKMNIST_DATA``, else
 ``sklearn.datasets.get_data_home()/mnist`` (downloading there when missing).
@@ -10,20 +14,9 @@ the ``mnist_home`` fixture or one built on it). Without the files:
   reason that says how to provide the files.
 """
 
-import collections
-import dataclasses
-import functools
-import gzip
-import http.server
 import json
 import os
-import shutil
-import socket
-import struct
 import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -31,14 +24,9 @@ import pytest
 from sklearn.datasets import get_data_home, load_digits
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-from skmnist import ImageFlattener, KerasMLPClassifier, fetch_mnist, make_mnist_pipeline
+from skmnist import fetch_mnist, make_mnist_pipeline
 
-MNIST_FILES = (
-    "train-images-idx3-ubyte.gz",
-    "train-labels-idx1-ubyte.gz",
-    "t10k-images-idx3-ubyte.gz",
-    "t10k-labels-idx1-ubyte.gz",
-)
+from . import _bad_input, _mirror
 
 # Fixtures that read the real MNIST files; a test using any of them (directly
 # or through another fixture) is marked ``mnist``.
@@ -97,7 +85,7 @@ def mnist_home():
     """
     env = os.environ.get("SKMNIST_DATA")
     default = Path(get_data_home()) / "mnist"
-    how = _HOW_TO_PROVIDE.format(files=", ".join(MNIST_FILES), default=default)
+    how = _HOW_TO_PROVIDE.format(files=", ".join(_mirror.MNIST_FILES), default=default)
     if env:
         home = Path(env).expanduser()
         try:
@@ -224,337 +212,22 @@ def digits_flat():
     return (X / 16).astype(np.float32), y
 
 
-# -- Bad input: the tables shared by the module files ------------------------------
-#
-# Every case names where the bad input goes in, what it is, the exception
-# expected and words its message must contain. Each module's test file runs
-# the cases of its own entry points: the flattener's in test_preprocessing,
-# the classifier's in test_classifier and test_targets, the pipeline's in
-# test_pipeline.
-
-N_BAD_INPUT = 120  # digits used to fit
+# -- Bad input: what the tables of tests/_bad_input.py are fed to ------------------
 
 
 @pytest.fixture(scope="session")
 def bad_input_data(digits):
     """(images as float64, rows scaled to [0, 1], labels) of the first digits."""
     images, y = digits
-    images, y = images[:N_BAD_INPUT].astype(np.float64), y[:N_BAD_INPUT]
-    return images, images.reshape(N_BAD_INPUT, -1) / 16, y
-
-
-class _Fitted(dict):
-    """The fitted flattener, classifier and pipeline, each fitted on first use."""
-
-    def __init__(self, data):
-        super().__init__()
-        self._data = data
-
-    def __missing__(self, owner):
-        images, rows, y = self._data
-        self[owner] = {
-            "flattener": lambda: ImageFlattener().fit(images),
-            "classifier": lambda: KerasMLPClassifier(epochs=1, random_state=0).fit(
-                rows, y
-            ),
-            "pipeline": lambda: make_mnist_pipeline(epochs=1, random_state=0).fit(
-                images, y
-            ),
-        }[owner]()
-        return self[owner]
+    n = _bad_input.N_BAD_INPUT
+    images, y = images[:n].astype(np.float64), y[:n]
+    return images, images.reshape(n, -1) / 16, y
 
 
 @pytest.fixture(scope="session")
 def bad_input_fitted(bad_input_data):
     """``{"flattener": ..., "classifier": ..., "pipeline": ...}``, fitted lazily."""
-    return _Fitted(bad_input_data)
-
-
-def _set(value):
-    def make(X):
-        X = X.astype(object) if isinstance(value, str) else X.copy()
-        X.flat[5] = value
-        return X
-
-    return make
-
-
-# Bad X, for every entry point: (case, make bad X from good X, error, message)
-BAD_X = [
-    ("NaN pixel", _set(np.nan), ValueError, "Input X contains NaN"),
-    ("inf pixel", _set(np.inf), ValueError, "Input X contains infinity"),
-    ("strings", lambda X: X.astype(str), ValueError, "string"),
-    ("complex", lambda X: X + 1j, ValueError, "Complex data not supported"),
-    (
-        "object with text",
-        _set("ink"),
-        ValueError,
-        "could not convert string to float: 'ink'",
-    ),
-    ("ragged list", lambda X: [[1.0, 2.0], [3.0]], ValueError, "inhomogeneous"),
-    ("empty", lambda X: X[:0], ValueError, "0 sample"),
-    ("1-D", lambda X: X.ravel()[:64], ValueError, "Expected 2D array, got 1D"),
-    ("None", lambda X: None, ValueError, "Expected 2D array"),
-    ("scalar", lambda X: 7.0, ValueError, "Expected 2D array"),
-]
-BAD_X_IDS = [case[0] for case in BAD_X]
-
-# Pixels out of range: the flattener's concern (the classifier takes any reals).
-BAD_PIXELS = [
-    ("negative pixel", _set(-3.0), "Negative values in data passed to ImageFlattener"),
-    ("pixel above 255", _set(300.0), "Pixel values up to 300.*Set max_value"),
-]
-BAD_PIXELS_IDS = [case[0] for case in BAD_PIXELS]
-
-_LABELS = object()
-
-
-def call_entry_point(fitted, data, owner, method, X, y=_LABELS):
-    """Call ``owner.method`` on X: ``fit`` on a new estimator, else the fitted one."""
-    images, rows, labels = data
-    y = labels[: _len(X)] if y is _LABELS else y
-    if method == "fit":
-        est = {
-            "flattener": ImageFlattener(),
-            "classifier": KerasMLPClassifier(epochs=1),
-            "pipeline": make_mnist_pipeline(epochs=1),
-        }[owner]
-        return est.fit(X) if owner == "flattener" else est.fit(X, y)
-    est = fitted[owner]
-    return est.transform(X) if owner == "flattener" else est.predict(X)
-
-
-def _len(X):
-    try:
-        return len(X)
-    except TypeError:
-        return N_BAD_INPUT
-
-
-def assert_rows_answer_as_in_the_whole(estimator, X):
-    """Each row's probabilities the same, bit for bit, whatever else is in the
-    batch: one row, a few, hundreds, at several offsets, against all of ``X``."""
-    everything = estimator.predict_proba(X)
-    for start, stop in [(0, 1), (5, 6), (3, 40), (100, 700), (1000, len(X))]:
-        np.testing.assert_array_equal(
-            estimator.predict_proba(X[start:stop]), everything[start:stop]
-        )
-
-
-# Random arrays of any dtype and shape, for the property-based tests.
-def random_arrays():
-    from hypothesis import strategies as st
-    from hypothesis.extra import numpy as hnp
-
-    return hnp.arrays(
-        dtype=st.one_of(
-            hnp.integer_dtypes(),
-            hnp.floating_dtypes(),
-            hnp.boolean_dtypes(),
-            hnp.complex_number_dtypes(),
-            hnp.unicode_string_dtypes(max_len=3),
-        ),
-        shape=hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=6),
-    )
-
-
-def property_settings():
-    from hypothesis import HealthCheck, settings
-
-    return settings(
-        max_examples=60,
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture],
-    )
-
-
-# -- The console script ------------------------------------------------------------
-
-EXE = shutil.which("skmnist", path=os.path.dirname(sys.executable)) or shutil.which(
-    "skmnist"
-)
-
-
-def run_skmnist(*args, env=None, **kwargs):
-    """Run the installed console script."""
-    assert EXE, "the skmnist console script is not installed"
-    return subprocess.run(
-        [EXE, *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        **kwargs,
-    )
-
-
-# -- Peak memory and time of a hostile input -----------------------------------------
-
-_MEASURE = """
-import resource, subprocess, sys, time
-limit = int(sys.argv[1]) * 2**20
-start = time.perf_counter()
-child = subprocess.run(
-    sys.argv[2:],
-    capture_output=True,
-    preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_DATA, (limit, limit)),
-)
-seconds = time.perf_counter() - start
-sys.stdout.buffer.write(child.stdout)
-sys.stderr.buffer.write(child.stderr)
-peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-sys.stderr.write(f"\\nMEASURED {child.returncode} {peak_kb} {seconds}\\n")
-"""
-
-
-@dataclasses.dataclass
-class Measured:
-    """What :func:`measure` saw of a process: its exit, output, peak memory and time."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-    peak_mb: float
-    seconds: float
-
-
-def measure(argv, *, timeout, limit_mb=8192, env=None):
-    """Run ``argv`` in a fresh process; return its peak resident memory and time.
-
-    A wrapper process runs it as its only child and reads the child's peak
-    resident set from the kernel. The child's heap is capped at ``limit_mb``
-    (``RLIMIT_DATA``), so that a regression fails the test with a
-    ``MemoryError`` instead of exhausting the machine; ``timeout`` bounds its
-    time.
-    """
-    result = subprocess.run(
-        [sys.executable, "-c", _MEASURE, str(limit_mb), *map(str, argv)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )
-    stderr, _, tail = result.stderr.rpartition("\nMEASURED ")
-    returncode, peak_kb, seconds = tail.split()
-    return Measured(
-        int(returncode), result.stdout, stderr, int(peak_kb) / 1024, float(seconds)
-    )
-
-
-def measure_python(code, args=(), **kwargs):
-    """:func:`measure` of ``python -c code *args``."""
-    return measure([sys.executable, "-c", code, *args], **kwargs)
-
-
-# -- A local HTTP mirror -----------------------------------------------------------
-
-
-class _MirrorHandler(http.server.BaseHTTPRequestHandler):
-    """Serves the MNIST files under ``/<behaviour>/<file name>``.
-
-    Behaviours: ``good``; ``403``; ``truncated`` (announces the full length,
-    sends half); ``wrong`` (a valid gzip of bytes with one pixel changed, so
-    the checksum fails); ``drop`` (resets the connection mid-transfer);
-    ``stall`` (sends half, then nothing for longer than any test's timeout);
-    ``flaky`` (503 on every other request); ``endless`` (the file, then zeros
-    without end and without a Content-Length); ``endless-length`` (the same,
-    announcing a Content-Length of a terabyte); ``trickle`` (the file, one byte
-    every ``trickle_interval`` seconds). Anything else is a 404.
-
-    The endless and trickling ones stop by themselves: after ``endless_bytes``
-    bytes or ``endless_seconds`` seconds, and after ``trickle_seconds``.
-    """
-
-    directory = None
-    stall_seconds = 5.0
-    endless_bytes = 50 * 2**20
-    endless_seconds = 60.0
-    trickle_interval = 0.2
-    trickle_seconds = 60.0
-    _requests = collections.Counter()
-
-    def do_GET(self):
-        _, behaviour, name = (self.path.split("/", 2) + ["", ""])[:3]
-        path = Path(self.directory) / Path(name).name
-        if behaviour == "403":
-            return self.send_error(403, "Forbidden")
-        if behaviour == "flaky":
-            self._requests[name] += 1
-            if self._requests[name] % 2:
-                return self.send_error(503, "Service Unavailable")
-        if not path.is_file() or behaviour not in _BEHAVIOURS:
-            return self.send_error(404, "Not Found")
-        body = _wrong_bytes(path) if behaviour == "wrong" else path.read_bytes()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/gzip")
-        if behaviour == "endless-length":
-            self.send_header("Content-Length", str(2**40))
-        elif behaviour != "endless":
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.close_connection = True
-        try:
-            if behaviour.startswith("endless"):
-                return self._endless(body)
-            if behaviour == "trickle":
-                return self._trickle(body)
-        except OSError:  # the client gave up: what these behaviours wait for
-            return
-        if behaviour in ("good", "wrong", "flaky"):
-            self.wfile.write(body)
-            return
-        self.wfile.write(body[: len(body) // 2])
-        self.wfile.flush()
-        if behaviour == "stall":
-            time.sleep(self.stall_seconds)
-        elif behaviour == "drop":
-            # SO_LINGER 0 makes close() reset the connection. Close the file
-            # descriptor here: the server would otherwise end the connection
-            # in order (FIN) before the reset, and the client might read that.
-            self.connection.setsockopt(
-                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-            )
-            os.close(self.connection.detach())
-        self.close_connection = True
-
-    def _endless(self, body):
-        self.wfile.write(body)
-        zeros = bytes(2**16)
-        sent, deadline = len(body), time.monotonic() + self.endless_seconds
-        while sent < self.endless_bytes and time.monotonic() < deadline:
-            self.wfile.write(zeros)
-            sent += len(zeros)
-
-    def _trickle(self, body):
-        deadline = time.monotonic() + self.trickle_seconds
-        for i in range(len(body)):
-            if time.monotonic() > deadline:
-                return
-            self.wfile.write(body[i : i + 1])
-            self.wfile.flush()
-            time.sleep(self.trickle_interval)
-
-    def log_message(self, *args):
-        pass
-
-
-_BEHAVIOURS = (
-    "good",
-    "truncated",
-    "wrong",
-    "drop",
-    "stall",
-    "flaky",
-    "endless",
-    "endless-length",
-    "trickle",
-)
-
-
-@functools.lru_cache
-def _wrong_bytes(path):
-    data = bytearray(gzip.decompress(path.read_bytes()))
-    data[-1] ^= 0xFF
-    return gzip.compress(bytes(data), compresslevel=1)
+    return _bad_input.Fitted(bad_input_data)
 
 
 @pytest.fixture
@@ -562,22 +235,41 @@ def mirror(mnist_home):
     """A real HTTP server on 127.0.0.1 serving the MNIST files of ``mnist_home``.
 
     Yields its base URL; ``base + "good/"`` serves the files, and the other
-    behaviours of :class:`_MirrorHandler` misbehave in their own way.
+    behaviours of :class:`tests._mirror._MirrorHandler` misbehave in their own
+    way.
     """
-    handler = type(
-        "Handler",
-        (_MirrorHandler,),
-        {"directory": str(mnist_home), "_requests": collections.Counter()},
+    with _mirror.serve(mnist_home) as base:
+        yield base
+
+
+# -- Directories a process cannot write -------------------------------------------
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """A real directory this process cannot write in, holding one file ``old``.
+
+    As root (who may write through any mode bits) it is a tmpfs mounted
+    read-only over a directory of ``tmp_path``; otherwise a directory of mode
+    0555.
+    """
+    directory = tmp_path / "read-only"
+    directory.mkdir()
+    (directory / "old").write_bytes(b"old")
+    if os.geteuid() != 0:
+        directory.chmod(0o555)
+        yield directory
+        directory.chmod(0o755)
+        return
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", directory], check=True
     )
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        (directory / "old").write_bytes(b"old")
+        subprocess.run(["mount", "-o", "remount,ro", directory], check=True)
+        yield directory
     finally:
-        server.shutdown()
-        server.server_close()
+        subprocess.run(["umount", directory], check=True)
 
 
 @pytest.fixture(params=["fit", "compiled"])

@@ -4,7 +4,7 @@ import pytest
 
 from skmnist import make_mnist_pipeline
 
-from .conftest import assert_rows_answer_as_in_the_whole
+from ._properties import assert_rows_answer_as_in_the_whole
 
 pytestmark = pytest.mark.jax
 

@@ -18,7 +18,7 @@ from sklearn.neural_network import MLPClassifier
 
 from skmnist import KerasMLPClassifier, make_mnist_pipeline
 
-from .conftest import BAD_X, BAD_X_IDS, call_entry_point
+from ._bad_input import BAD_X, BAD_X_IDS, call_entry_point
 
 pytestmark = pytest.mark.jax
 

@@ -25,8 +25,9 @@ from PIL import Image
 import skmnist as skmnist_package
 from skmnist.cli import main
 
-from .conftest import EXE, measure
-from .conftest import run_skmnist as skmnist
+from ._console import EXE
+from ._console import run_skmnist as skmnist
+from ._measure import measure
 from .test_handwriting import write_png
 
 
@@ -631,3 +632,109 @@ def test_predict_refuses_a_model_file_with_a_huge_image_shape(
     assert run.returncode == 1
     assert "image_shape_ is (100000, 100000)" in run.stderr
     assert run.peak_mb < 400, f"{run.peak_mb:.0f} MB"  # refused before Keras
+
+
+# -- Output paths: checked before the work, and no output lost to another ----------
+#
+# Every command that writes files checks each of them before it starts (before
+# MNIST is read or Keras started); when a write still fails at the end, the
+# others are written, the results shown, and the failure named with the path
+# given (exit 1).
+
+
+def _unwritable_outputs(tmp_path):
+    """(arguments, the path refused, the reason after "cannot write PATH: ")."""
+    missing = tmp_path / "no-such-dir"
+    directory, file, fifo = tmp_path / "a-dir", tmp_path / "a-file", tmp_path / "a-fifo"
+    directory.mkdir()
+    file.write_text("")
+    os.mkfifo(fifo)
+    model = tmp_path / "no-model.skmnist"  # the output is refused first
+    train = ["train", "--epochs", "1", "--hidden-layer-sizes", "8", "--output"]
+    search = ["search", "--epochs", "1", "--max-samples", "300", "--cv", "2"]
+    results = missing / "r.csv"
+    return [
+        ([*train, missing / "m.skmnist"], missing / "m.skmnist", "No such file or"),
+        ([*train, directory], directory, "it is a directory"),
+        ([*train, fifo], fifo, "it exists and is not a regular file"),
+        ([*search, "--output", tmp_path / "m", "--results", results], results, "No"),
+        (["export", model, missing / "m.onnx"], missing / "m.onnx", "No such file"),
+        (["report", model, "--output-dir", file], file, "it is not a directory"),
+    ]
+
+
+def test_outputs_that_cannot_be_written_fail_before_the_work(tmp_path):
+    for args, path, reason in _unwritable_outputs(tmp_path):
+        result = skmnist(*map(str, args))
+        assert result.returncode == 1, args
+        assert result.stderr.startswith(
+            f"skmnist: error: cannot write {path}: {reason}"
+        ), result.stderr
+        assert result.stdout == "", args  # nothing trained, searched or loaded
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-dir", "a-fifo", "a-file"]
+    assert (tmp_path / "a-fifo").is_fifo() and not any((tmp_path / "a-dir").iterdir())
+
+
+def test_two_outputs_naming_one_file_fail_before_the_search(tmp_path):
+    out = tmp_path / "out"
+    result = skmnist("search", "--output", str(out), "--results", str(out))
+    assert result.returncode == 1 and result.stdout == ""
+    assert "they are the same file" in result.stderr and not out.exists()
+
+
+def _small_disk():
+    # The kernel refuses to write a file past 8 KiB (EFBIG), as a disk that
+    # fills up refuses a long file (a model) and takes a short one (results).
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))
+
+
+@pytest.mark.slow
+def test_train_whose_model_cannot_be_written_still_reports_its_accuracy(
+    mnist_home, tmp_path
+):
+    model = tmp_path / "m.skmnist"
+    model.write_bytes(b"the previous model")
+    args = ["--epochs", "1", "--hidden-layer-sizes", "8", "--output", str(model)]
+    result = skmnist("train", *args, preexec_fn=_small_disk)
+    assert result.returncode == 1
+    assert re.search(r"^test accuracy: 0\.\d{4} on 10000 images$", result.stdout, re.M)
+    assert "model saved" not in result.stdout
+    assert result.stderr.splitlines()[-1] == (
+        f"skmnist: error: cannot write {model}: File too large"
+    )
+    assert model.read_bytes() == b"the previous model"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.skmnist"]
+
+
+@pytest.mark.slow
+def test_search_writes_its_results_when_the_model_cannot_be_written(
+    mnist_home, tmp_path
+):
+    model, results = tmp_path / "best.skmnist", tmp_path / "results.csv"
+    args = ["--epochs", "1", "--hidden-layer-sizes", "8", "--cv", "2"]
+    args += ["--max-samples", "300", "--output", str(model), "--results", str(results)]
+    result = skmnist("search", *args, preexec_fn=_small_disk)
+    assert result.returncode == 1
+    assert f"results saved to {results}" in result.stdout
+    assert "best: epochs 1, hidden layers 8" in result.stdout
+    assert result.stderr.splitlines()[-1] == (
+        f"skmnist: error: cannot write {model}: File too large"
+    )
+    assert results.read_text().splitlines()[1].startswith("1,")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
+
+
+def test_export_over_its_own_model_file_is_refused(small_model, tmp_path):
+    link = tmp_path / "model.onnx"
+    link.symlink_to(small_model)  # the same file by another name
+    before = small_model.read_bytes()
+    for out in (small_model, link):
+        result = skmnist("export", str(small_model), str(out))
+        assert result.returncode == 1 and result.stdout == ""
+        assert result.stderr == (
+            f"skmnist: error: cannot write {out}: it is the model file "
+            f"{small_model}, which the ONNX file would overwrite\n"
+        )
+    assert small_model.read_bytes() == before

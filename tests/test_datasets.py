@@ -3,6 +3,7 @@
 import gzip
 import hashlib
 import inspect
+import os
 import shutil
 import stat
 import struct
@@ -19,7 +20,9 @@ from hypothesis import strategies as st
 from skmnist import fetch_mnist
 from skmnist.datasets import _parse_idx
 
-from .conftest import MNIST_FILES, measure_python, property_settings
+from ._measure import measure_python
+from ._mirror import MNIST_FILES
+from ._properties import property_settings
 
 
 def _snapshot(directory):
@@ -207,6 +210,18 @@ def test_downloads_from_a_mirror_and_verifies(mirror, tmp_path, capsys):
     assert "Downloading t10k-images-idx3-ubyte.gz" in capsys.readouterr().err
     # a second call reads the cache without touching the network
     fetch_mnist("test", data_home=home, mirrors=["http://127.0.0.1:9/"], n_retries=0)
+
+
+def test_downloads_get_the_mode_of_the_umask_as_other_files_do(mirror, tmp_path):
+    # A data home shared by a group: the files must be readable by it (a
+    # temporary file's 0600 would lock the others out).
+    umask = os.umask(0o027)
+    try:
+        fetch_mnist("test", data_home=tmp_path, mirrors=[mirror + "good/"])
+    finally:
+        os.umask(umask)
+    modes = {p.name: oct(p.stat().st_mode & 0o777) for p in tmp_path.iterdir()}
+    assert modes == dict.fromkeys(MNIST_FILES[2:], "0o640")
 
 
 def test_mirrors_from_the_environment(mirror, tmp_path, monkeypatch):
@@ -413,7 +428,7 @@ def test_random_bytes_in_the_idx_parser(data, ndim):
 
 
 # -- hostile input: bounded memory and time ------------------------------------------
-# Each case runs in a fresh process (conftest.measure), whose peak memory is held
+# Each case runs in a fresh process (tests/_measure.py), whose peak memory is held
 # to a bound stated relative to the baseline of a process that only imports
 # fetch_mnist (numpy and scikit-learn: about 150 MB here), and whose heap is
 # capped at 1 GB, so a regression ends in a MemoryError instead of taking the
@@ -630,7 +645,7 @@ def test_download_rule_parameters_are_checked(tmp_path, params, message):
 def test_an_endless_download_costs_bounded_memory_time_and_disk(
     mirror, tmp_path, baseline_mb, behaviour
 ):
-    # The server streams 50 MB at most (conftest); the cap stops the client at
+    # The server streams 50 MB at most (tests/_mirror.py); the cap stops the client at
     # 8 MB, and the file is refused before it is inflated.
     home = tmp_path / "home"
     measured = _measure_fetch(

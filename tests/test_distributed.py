@@ -15,8 +15,8 @@ from sklearn.model_selection import StratifiedKFold, cross_validate
 
 from skmnist import fault_tolerant_client, make_mnist_pipeline
 
-from .conftest import EXE
-from .conftest import run_skmnist as skmnist
+from ._console import EXE
+from ._console import run_skmnist as skmnist
 
 
 @pytest.fixture(scope="module")

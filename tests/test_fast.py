@@ -9,7 +9,8 @@ from sklearn.base import clone
 
 from skmnist import KerasMLPClassifier, _fast, make_mnist_pipeline
 
-from .conftest import assert_rows_answer_as_in_the_whole, measure_python
+from ._measure import measure_python
+from ._properties import assert_rows_answer_as_in_the_whole
 
 
 def test_compiled_epochs_train_the_model_fit_trains(

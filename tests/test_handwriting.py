@@ -1,7 +1,7 @@
 """``read_digit``: images of every mode read alike; hostile images are bounded.
 
 Each hostile image is read in a fresh process whose peak memory and time are
-measured (:func:`~tests.conftest.measure_python`), its heap capped so that a
+measured (:func:`~tests._measure.measure_python`), its heap capped so that a
 regression fails with a ``MemoryError`` instead of exhausting the machine.
 """
 
@@ -15,7 +15,7 @@ from PIL import Image
 
 from skmnist._handwriting import MAX_PIXELS, read_digit
 
-from .conftest import measure_python
+from ._measure import measure_python
 
 # -- Images written row by row, never held whole in memory -------------------------
 

@@ -21,7 +21,8 @@ import skmnist
 from skmnist import KerasMLPClassifier, make_mnist_pipeline
 from skmnist.persistence import ModelFileError
 
-from .conftest import measure_python, property_settings
+from ._measure import measure_python
+from ._properties import property_settings
 
 pytestmark = pytest.mark.jax
 
@@ -105,6 +106,52 @@ def test_save_overwrites_atomically(fitted, digits_flat, tmp_path):
     skmnist.save(KerasMLPClassifier(epochs=1, random_state=0).fit(X, y), path)
     assert isinstance(skmnist.load(path), KerasMLPClassifier)
     assert os.listdir(tmp_path) == ["model.skmnist"]
+
+
+def test_save_writes_as_open_does_mode_links_and_long_names(fitted, tmp_path):
+    # An existing file keeps its mode, a new one gets the umask's (not 0600),
+    # a link is written through to its target, and a name of 250 characters
+    # fits (the temporary's name does not grow with it).
+    pipe = fitted[0]
+    shared = tmp_path / "shared.skmnist"
+    shared.write_bytes(b"an older model")
+    for mode in (0o644, 0o660):  # the second unlike what the umask (022) gives
+        shared.chmod(mode)
+        skmnist.save(pipe, shared)
+        assert shared.stat().st_mode & 0o777 == mode
+    umask = os.umask(0o027)
+    try:
+        skmnist.save(pipe, tmp_path / "new.skmnist")
+    finally:
+        os.umask(umask)
+    assert oct((tmp_path / "new.skmnist").stat().st_mode & 0o777) == "0o640"
+
+    (tmp_path / "models").mkdir()
+    real = tmp_path / "models" / "v2.skmnist"
+    link = tmp_path / "current.skmnist"
+    link.symlink_to(real)
+    skmnist.save(pipe, link)
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert skmnist.read_model_file(real).steps[-1]["class"] == "KerasMLPClassifier"
+
+    long = tmp_path / ("m" * 242 + ".skmnist")
+    assert len(long.name) == 250
+    skmnist.load(skmnist.save(pipe, long))
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ["shared.skmnist", "new.skmnist", "models", "current.skmnist", long.name]
+    )
+
+
+def test_save_where_it_cannot_write_names_the_path(fitted, tmp_path, read_only_dir):
+    pipe = fitted[0]
+    missing = tmp_path / "no-such-dir" / "model.skmnist"
+    with pytest.raises(FileNotFoundError) as caught:
+        skmnist.save(pipe, missing)
+    assert str(caught.value) == f"cannot write {missing}: No such file or directory"
+    old = read_only_dir / "old"
+    with pytest.raises(OSError, match=f"^cannot write {re.escape(str(old))}: "):
+        skmnist.save(pipe, old)
+    assert old.read_bytes() == b"old" and os.listdir(read_only_dir) == ["old"]
 
 
 @pytest.mark.slow

@@ -11,15 +11,8 @@ from sklearn.pipeline import Pipeline
 
 from skmnist import ImageFlattener, KerasMLPClassifier, make_mnist_pipeline
 
-from .conftest import (
-    BAD_PIXELS,
-    BAD_PIXELS_IDS,
-    BAD_X,
-    BAD_X_IDS,
-    call_entry_point,
-    property_settings,
-    random_arrays,
-)
+from ._bad_input import BAD_PIXELS, BAD_PIXELS_IDS, BAD_X, BAD_X_IDS, call_entry_point
+from ._properties import property_settings, random_arrays
 
 pytestmark = pytest.mark.jax
 

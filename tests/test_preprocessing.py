@@ -11,15 +11,8 @@ from sklearn.exceptions import NotFittedError
 
 from skmnist import ImageFlattener
 
-from .conftest import (
-    BAD_PIXELS,
-    BAD_PIXELS_IDS,
-    BAD_X,
-    BAD_X_IDS,
-    call_entry_point,
-    property_settings,
-    random_arrays,
-)
+from ._bad_input import BAD_PIXELS, BAD_PIXELS_IDS, BAD_X, BAD_X_IDS, call_entry_point
+from ._properties import property_settings, random_arrays
 
 
 def test_mnist_images_become_scaled_float32_rows(mnist_test):

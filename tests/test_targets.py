@@ -6,7 +6,7 @@ from sklearn.exceptions import DataConversionWarning
 
 from skmnist import KerasMLPClassifier
 
-from .conftest import call_entry_point
+from ._bad_input import call_entry_point
 
 pytestmark = pytest.mark.jax
 

@@ -4,8 +4,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import os
-import tempfile
 
+from .._atomic import check_writable, write_bytes
 from . import _console, _options
 
 # The element types of the ONNX input, as skmnist.onnx.INPUT_DTYPES (not
@@ -41,12 +41,18 @@ def run(args, out):
     from ..onnx import _import_onnx, to_onnx
 
     onnx = _import_onnx()  # before Keras starts: a missing extra fails at once
+    check_writable(args.output)
+    if os.path.realpath(args.output) == os.path.realpath(args.model):
+        raise _console._Failure(
+            f"cannot write {args.output}: it is the model file {args.model}, "
+            "which the ONNX file would overwrite"
+        )
     model = _console._load_model(args.model)
     try:
         proto = to_onnx(model, input_dtype=args.input_dtype)
     except (TypeError, ValueError) as exc:
         raise _console._Failure(f"cannot export {args.model}: {exc}") from None
-    size = _write(proto.SerializeToString(), args.output)
+    size = write_bytes(args.output, proto.SerializeToString())
     graph = proto.graph
     io = {
         "inputs": [_describe(onnx, value) for value in graph.input],
@@ -61,23 +67,6 @@ def run(args, out):
     ]
     _console._emit(args, out, result, lines)
     return 0
-
-
-def _write(data, path):
-    """Write ``data`` to ``path`` atomically: an interrupted run leaves no file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, temporary = tempfile.mkstemp(dir=directory, suffix=".onnx.tmp")
-    except OSError as exc:
-        raise _console._Failure(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return len(data)
 
 
 def _describe(onnx, value):

@@ -3,6 +3,7 @@
 # Authors: The skmnist developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from .._atomic import make_directory
 from .._search_results import read_results
 from . import _console, _options
 
@@ -35,6 +36,7 @@ def run(args, out):
     """Write the report, print the paths written; return the exit code."""
     from .._report import write_report
 
+    make_directory(args.output_dir)  # before the work, not after it
     model = _console._load_model(args.model)
     X_test, y_test = _console._mnist("test", args.data_home)
     results = read_results(args.search_results) if args.search_results else None

@@ -5,9 +5,11 @@
 
 import argparse
 import contextlib
+import sys
 import time
 
 from .. import _search_results as results
+from .._atomic import check_writable
 from ..distributed import _LOCAL_PREFIX, _joblib_on_dask
 from . import _console, _options
 
@@ -91,6 +93,7 @@ def add_parser(commands):
 
 def run(args, out):
     """Search, print the ranked candidates, save the best; return the exit code."""
+    check_writable(*filter(None, (args.output, args.results)))  # before the search
     X, y = _console._mnist("train", args.data_home)
     if args.max_samples:
         X, y = X[: args.max_samples], y[: args.max_samples]
@@ -105,14 +108,21 @@ def run(args, out):
         f"{','.join(map(str, best[results.HIDDEN_LAYER_SIZES]))} "
         f"(mean accuracy {search.best_score_:.4f}); search time {elapsed:.1f} s",
     ]
+    failures = []  # one output failing does not cost the others
     if args.output:
         from ..persistence import save
 
-        save(search.best_estimator_, args.output)
-        lines.append(f"best model saved to {args.output}")
+        try:
+            save(search.best_estimator_, args.output)
+            lines.append(f"best model saved to {args.output}")
+        except OSError as exc:
+            failures.append(exc)
     if args.results:
-        results.write_results(rows, args.results)
-        lines.append(f"results saved to {args.results}")
+        try:
+            results.write_results(rows, args.results)
+            lines.append(f"results saved to {args.results}")
+        except OSError as exc:
+            failures.append(exc)
     result = {
         "best_params": {
             results.EPOCHS: best[results.EPOCHS],
@@ -123,7 +133,9 @@ def run(args, out):
         "results": rows,
     }
     _console._emit(args, out, result, lines)
-    return 0
+    for exc in failures:
+        print(f"skmnist: error: {exc}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def _search(args, X, y, log):

@@ -3,8 +3,10 @@
 # Authors: The skmnist developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import sys
 import time
 
+from .._atomic import check_writable
 from . import _console, _options
 
 
@@ -67,6 +69,8 @@ def add_parser(commands):
 
 def run(args, out):
     """Train, print the test accuracy, save with --output; return the exit code."""
+    if args.output:
+        check_writable(args.output)  # before the training, not after it
     X_train, y_train = _console._mnist("train", args.data_home)
     X_test, y_test = _console._mnist("test", args.data_home)
     log = _console._log(args, out)
@@ -78,20 +82,27 @@ def run(args, out):
         f"test accuracy: {accuracy:.4f} on {len(X_test)} images",
         f"fit time: {fit_time:.1f} s",
     ]
+    failed = None
     if args.output:
         from ..persistence import save
 
-        save(pipeline, args.output)
-        lines.append(f"model saved to {args.output}")
+        try:
+            save(pipeline, args.output)
+            lines.append(f"model saved to {args.output}")
+        except OSError as exc:  # the accuracy is still worth showing
+            failed = exc
     result = {
         "test_accuracy": accuracy,
         "n_test": len(X_test),
         "fit_time": fit_time,
         "epochs_trained": mlp.n_iter_,
         "history": dict(mlp.history_),
-        "model": args.output,
+        "model": None if failed else args.output,
     }
     _console._emit(args, out, result, lines)
+    if failed:
+        print(f"skmnist: error: {failed}", file=sys.stderr)
+        return 1
     return 0
 
 

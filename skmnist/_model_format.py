@@ -37,6 +37,8 @@ MAX_JSON_BYTES = 16 * 2**20
 MAX_JSON_DEPTH = 32
 # Bytes that an array tagged in the JSON may take once made.
 MAX_ARRAY_BYTES = 64 * 2**20
+# The dtype a network's weights are made and used in.
+NETWORK_DTYPE = np.dtype(np.float32)
 # Room for the zip and .npy headers of each weight array.
 _ARRAY_OVERHEAD = 4096
 # A model file's central directory lists its two members in about 150 bytes;
@@ -441,6 +443,14 @@ def _flattener(params, state):
     _number(f"{name}.max_value_", value, finite=True)
     if value <= 0:
         raise ValueError(f"{name}.max_value_ is {value}, not a positive number")
+    # transform divides by it in float32
+    with np.errstate(over="ignore", under="ignore"):
+        as_float32 = np.float32(value)
+    if not (np.isfinite(as_float32) and as_float32 > 0):
+        raise ValueError(
+            f"{name}.max_value_ is {value}, which is {as_float32} in float32, the "
+            "dtype the images are scaled in; it must be a positive float32"
+        )
     _feature_names(name, state)
 
 
@@ -574,4 +584,39 @@ def _read_array(inner, name, shape):
     array = np.frombuffer(data, dtype=dtype).reshape(shape, order=order)
     if not np.isfinite(array).all():
         raise ModelFileError(f"its {where} holds weights that are not finite")
-    return array.astype(np.float32)
+    with np.errstate(over="ignore"):
+        array = array.astype(NETWORK_DTYPE)
+    if not np.isfinite(array).all():
+        raise ModelFileError(
+            f"its {where} holds weights that overflow {NETWORK_DTYPE}, the dtype "
+            "the network computes in"
+        )
+    return array
+
+
+def check_model(meta, weights):
+    """Refuse to save what :func:`read_archive` and its checks would refuse.
+
+    ``meta`` is the JSON data of a model file, ``weights`` the network's
+    arrays: a file that would not load is never written.
+    """
+    if not all(np.isfinite(np.asarray(w, dtype=NETWORK_DTYPE)).all() for w in weights):
+        classifier = meta["steps"][-1]["class"]
+        raise ValueError(
+            f"This {classifier} has non-finite parameter weights (NaN or "
+            "infinity) and cannot be saved: a model file holds only finite "
+            "weights. Its fit diverged; the input data may contain large values "
+            "and need to be preprocessed, or learning_rate_init may be too large."
+        )
+    try:
+        _, shapes = check_steps(meta)
+    except ValueError as exc:
+        raise ValueError(
+            f"This model cannot be saved: skmnist.load would refuse the file, as {exc}"
+        ) from None
+    if [tuple(np.shape(w)) for w in weights] != shapes:
+        raise ValueError(
+            f"This model cannot be saved: its weights have the shapes "
+            f"{_listed([np.shape(w) for w in weights])}, where its parameters "
+            f"describe a network of {_listed(shapes)}"
+        )

@@ -410,6 +410,16 @@ def _hostile(case, good, bad):
         _rewrite(good, bad, weights=_npz(*arrays))
     elif case == "steps reversed":
         _rewrite(good, bad, edit_meta=lambda meta: meta["steps"].reverse())
+    elif case == "float64 weights overflowing float32":
+        with zipfile.ZipFile(good) as archive:
+            npz = np.load(io.BytesIO(archive.read("weights.npz")))
+            arrays = [npz[f"arr_{i}"].astype(np.float64) for i in range(len(npz.files))]
+        arrays[0][0, 0] = 1e39  # finite in float64, infinite in float32
+        _rewrite(good, bad, weights=_npz(*arrays))
+    elif case == "max_value_ of 1e39":
+        _rewrite(good, bad, _edit(0, "state", max_value_=1e39))
+    elif case == "max_value_ of 1e-50":
+        _rewrite(good, bad, _edit(0, "state", max_value_=1e-50))
     elif case in STRUCTURE:
         _structure(case, good, bad)
     return bad
@@ -450,6 +460,16 @@ STRUCTURE = {
     r"whose central directory lists 65,535 members in 47,000,000 bytes",
 }
 HOSTILE.update(STRUCTURE)
+# Values that are finite as stored and not once cast (0.x loaded them, and
+# predicted NaN or the first class for every image).
+HOSTILE.update(
+    {
+        "float64 weights overflowing float32": r"weights.npz/arr_0.npy holds weights "
+        r"that overflow float32, the dtype the network computes in",
+        "max_value_ of 1e39": r"max_value_ is 1e\+39, which is inf in float32",
+        "max_value_ of 1e-50": r"max_value_ is 1e-50, which is 0.0 in float32",
+    }
+)
 # The longest message a hostile file may get (0.x's listed 2,000,000 names).
 _MAX_MESSAGE_CHARS = 1000
 
@@ -501,3 +521,20 @@ def test_a_model_file_with_a_64_kib_comment_loads(fitted, tmp_path):
     assert len(zipfile.ZipFile(good).comment) > 65_000
     loaded = skmnist.load(good)
     np.testing.assert_array_equal(loaded.predict(images), pipe.predict(images))
+
+
+def test_save_refuses_non_finite_weights_and_writes_nothing(digits_flat, tmp_path):
+    # What a diverged fit leaves (a fit of skmnist raises instead, as
+    # scikit-learn's does): a network whose weights hold NaN or infinity.
+    X, y = digits_flat
+    clf = KerasMLPClassifier(epochs=1, hidden_layer_sizes=(8,), random_state=0)
+    clf.fit(X, y)
+    path = tmp_path / "model.skmnist"
+    for bad in (np.nan, np.inf):
+        weights = clf.model_.get_weights()
+        weights[2][0, 0] = bad
+        clf.model_.set_weights(weights)
+        with pytest.raises(ValueError, match="non-finite parameter weights") as info:
+            skmnist.save(clf, path)
+        assert "cannot be saved" in str(info.value)
+        assert os.listdir(tmp_path) == []

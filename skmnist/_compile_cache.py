@@ -16,21 +16,43 @@ The backend reads the setting before its first compile: a process that has
 already compiled (say, with its own Keras model) keeps running without it.
 TensorFlow before 2.21 is refused with a warning: it gave the same program a
 new key in every process.
+
+A cache is never a reason to fail. Before the backend sees the directory,
+programs cut short (a full disk, a killed copy) and temporary files their
+writers left are deleted, to be compiled again; on a filesystem with less
+than :data:`MIN_FREE_BYTES` free, or a directory this process cannot write,
+programs are only read. Each is said in one warning. A process that cannot
+write its program once training runs (the disk filled meanwhile) gets
+:func:`recover`'s verdict, and deletes what it left half written when it
+exits.
 """
 
 # Authors: The skmnist developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import atexit
 import os
+import re
+import shutil
 import stat
+import time
 import warnings
+import zlib
 from pathlib import Path
 
 import keras
 
 ENV = "SKMNIST_COMPILE_CACHE"
+# Below this much free space programs are only read: one is a few hundred
+# kilobytes to a few megabytes.
+MIN_FREE_BYTES = 16 * 2**20
+# A temporary file older than this is left over, whoever wrote it.
+_STALE_SECONDS = 3600
 
 _enabled = False
+# The directory in use, once enable found one.
+_directory = None
+_warned = False
 
 
 def enable():
@@ -62,11 +84,33 @@ def enable():
         flags = os.environ.get("TF_XLA_FLAGS", "")
         if "tf_xla_persistent_cache_directory" in flags:
             return None  # the user's own setting stands
+        notes = _tidy(directory)
+        read_only = _read_only(directory)
+        if read_only:
+            notes.append(read_only)
         option = f"--tf_xla_persistent_cache_directory={directory}"
+        if read_only:
+            option += " --tf_xla_persistent_cache_read_only=true"
+        if notes:
+            _warn(f"{ENV}={root}: " + "; ".join(notes) + ". Training goes on.")
         os.environ["TF_XLA_FLAGS"] = f"{flags} {option}".strip()
+        global _directory
+        _directory = directory
+        atexit.register(_remove_partial_files, directory, os.getpid())
     else:
         import jax
 
+        notes = _tidy(directory)
+        read_only = _read_only(directory)
+        if read_only:
+            # JAX cannot only read: it would warn at every program it fails to write
+            notes.append(
+                read_only.replace("programs are only read from it", "it is not used")
+            )
+        if notes:
+            _warn(f"{ENV}={root}: " + "; ".join(notes) + ". Training goes on.")
+        if read_only:
+            return None
         jax.config.update("jax_compilation_cache_dir", str(directory))
         # JAX keeps only programs that took a second to compile by default;
         # the epoch programs take less and are worth keeping.
@@ -129,3 +173,175 @@ def _refuse(root, reason):
         stacklevel=2,
     )
     return False
+
+
+# -- a cache that cannot stop work ---------------------------------------------------
+
+# TensorFlow's temporary name: the program's name, then "<host>-<pid>-<time>.tmp".
+_PARTIAL = re.compile(r"-(\d+)-[0-9a-f]+\.tmp$")
+
+
+def _tidy(directory):
+    """Delete programs cut short and files left half written; say what went."""
+    damaged = partial = 0
+    for path in directory.iterdir():
+        try:
+            if path.name.endswith(".tmp"):
+                if _left_over(path):
+                    path.unlink()
+                    partial += 1
+            elif not _whole(path):
+                path.unlink()
+                damaged += 1
+        except OSError:
+            continue  # gone meanwhile, or not ours to delete: the backend copes
+    notes = []
+    if damaged:
+        notes.append(
+            f"deleted {damaged} cached program(s) cut short or damaged, to be "
+            "compiled again"
+        )
+    if partial:
+        notes.append(f"deleted {partial} temporary file(s) a process left half written")
+    return notes
+
+
+def _left_over(path):
+    """Whether the temporary file ``path`` has no writer any more."""
+    match = _PARTIAL.search(path.name)
+    if match is None or time.time() - path.stat().st_mtime > _STALE_SECONDS:
+        return True
+    return not _running(int(match.group(1)))
+
+
+def _running(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def _whole(path):
+    """Whether the cached program ``path`` is whole, as far as can be told."""
+    if path.suffix == ".pb":  # TensorFlow's
+        return _whole_program(path.read_bytes())
+    if path.name.endswith("-cache"):  # JAX's, compressed
+        return _whole_stream(path)
+    return True
+
+
+def _whole_stream(path):
+    """Whether a zlib stream (JAX compresses its programs so) ends where it should."""
+    with path.open("rb") as f:
+        data = f.read()
+    if data[:1] != b"\x78":  # not zlib (JAX may use zstandard): not judged
+        return True
+    stream = zlib.decompressobj()
+    try:
+        while data and not stream.eof:
+            stream.decompress(data, 2**20)  # a megabyte at a time, thrown away
+            data = stream.unconsumed_tail
+    except zlib.error:
+        return False
+    return stream.eof
+
+
+def _whole_program(data):
+    """Whether ``data`` holds a whole TensorFlow program (``XlaSerializedCacheEntry``).
+
+    Every field of the protocol buffer must be complete and the compiled
+    executable (field 3) present: a file cut short loses its last field
+    or part of it.
+    """
+    at, fields = 0, set()
+    while at < len(data):
+        key, at = _varint(data, at)
+        if key is None:
+            return False
+        kind = key & 7
+        if kind == 0:
+            _, at = _varint(data, at)
+        elif kind == 2:
+            length, at = _varint(data, at)
+            at = None if length is None else at + length
+        elif kind in (1, 5):
+            at += 8 if kind == 1 else 4
+        else:
+            return False
+        if at is None or at > len(data):
+            return False
+        fields.add(key >> 3)
+    return 3 in fields
+
+
+def _varint(data, at):
+    """The varint at ``data[at:]`` and where it ends, or ``(None, None)``."""
+    value = shift = 0
+    while at is not None and at < len(data) and shift < 64:
+        byte = data[at]
+        value |= (byte & 0x7F) << shift
+        at, shift = at + 1, shift + 7
+        if byte < 0x80:
+            return value, at
+    return None, None
+
+
+def _read_only(directory):
+    """Why programs should only be read from ``directory``, or None."""
+    if not os.access(directory, os.W_OK):
+        return "this process cannot write it, so programs are only read from it"
+    free = shutil.disk_usage(directory).free
+    if free < MIN_FREE_BYTES:
+        return (
+            f"its filesystem has {free / 2**20:.1f} MiB free, so programs are only "
+            "read from it"
+        )
+    return None
+
+
+def _remove_partial_files(directory, pid):
+    """Delete the temporary files process ``pid`` left in ``directory``."""
+    try:
+        for path in directory.glob(f"*-{pid}-*.tmp"):
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def recover(error):
+    """Whether ``error`` came from the compile cache; if so, tidy it and warn once.
+
+    For the caller of a compiled program whose first call raised: True
+    means the cache failed (a program could not be read or written, say on
+    a disk that filled after :func:`enable`), its half-written files are
+    deleted and a warning says so; the caller then trains without compiled
+    programs. False means the error is the caller's to raise.
+    """
+    directory = _directory
+    if directory is None:
+        return False
+    message = str(error)
+    if (
+        str(directory) not in message
+        and "Read less bytes than requested" not in message
+    ):
+        return False
+    _remove_partial_files(directory, os.getpid())
+    notes = _tidy(directory)
+    _warn(
+        f"{ENV}={directory.parent}: a compiled program could not be kept or read "
+        f"there ({message.splitlines()[0][:300]})"
+        + "".join(f"; {note}" for note in notes)
+        + ". Training goes on without compiled programs in this process."
+    )
+    return True
+
+
+def _warn(message):
+    global _warned
+    if not _warned:
+        _warned = True
+        warnings.warn(message, UserWarning, stacklevel=3)

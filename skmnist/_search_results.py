@@ -11,6 +11,7 @@ under the column names of ``cv_results_`` (``param_mlp__epochs``, ...).
 # SPDX-License-Identifier: BSD-3-Clause
 
 import json
+import math
 from pathlib import Path
 
 from .pipeline import MLP_STEP
@@ -76,37 +77,82 @@ def write_results(rows, path):
             writer.writerow({**row, HIDDEN_LAYER_SIZES_COLUMN: sizes})
 
 
+# What a results file may hold: a search of 20,000 candidates writes about
+# 2 MB of CSV (4 MB of JSON); a heatmap draws at most MAX_HEATMAP_VALUES of
+# each parameter's values, whatever the file lists.
+MAX_RESULTS_BYTES = 64 * 2**20
+MAX_RESULTS_ROWS = 1_000_000
+
+
 def read_results(path):
     """Read a file of :func:`write_results` as the columns a heatmap needs.
 
     Parameters
     ----------
     path : str or path-like
-        A ``.json`` file, else CSV.
+        A ``.json`` file, else CSV, of at most :data:`MAX_RESULTS_BYTES`
+        and :data:`MAX_RESULTS_ROWS` candidates.
 
     Returns
     -------
     columns : dict of str to list
-        ``mean_test_score`` and the two parameter columns, ready for
+        ``mean_test_score`` (floats; NaN for a candidate whose fits failed)
+        and the two parameter columns, ready for
         :func:`skmnist.plotting.plot_search_heatmap`.
 
     Raises
     ------
     ValueError
-        If the file cannot be read or lacks one of the columns.
+        If the file cannot be read, is too large, or lacks one of the
+        columns.
     """
     import csv
+    import io
 
     path = Path(path)
+    columns = ("mean_test_score", EPOCHS_COLUMN, HIDDEN_LAYER_SIZES_COLUMN)
     try:
+        with path.open("rb") as f:
+            data = f.read(MAX_RESULTS_BYTES + 1)
+        if len(data) > MAX_RESULTS_BYTES:
+            raise ValueError(
+                f"it holds more than {MAX_RESULTS_BYTES:,} bytes, the most a "
+                "search's results file may"
+            )
+        text = data.decode("utf-8")
         if path.suffix.lower() == ".json":
-            rows = json.loads(path.read_text())
+            rows = json.loads(text)
+            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+                raise ValueError("it is not a JSON list of candidates")
         else:
-            with path.open(newline="") as f:
-                rows = list(csv.DictReader(f))
-        return {
-            key: [row[key] for row in rows]
-            for key in ("mean_test_score", EPOCHS_COLUMN, HIDDEN_LAYER_SIZES_COLUMN)
-        }
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"cannot read search results from {path}: {exc}") from None
+            rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        if len(rows) > MAX_RESULTS_ROWS:
+            raise ValueError(
+                f"it lists {len(rows):,} candidates; a results file lists at most "
+                f"{MAX_RESULTS_ROWS:,}"
+            )
+        results = {key: [row[key] for row in rows] for key in columns}
+        results["mean_test_score"] = [
+            _score(value) for value in results["mean_test_score"]
+        ]
+        return results
+    except (OSError, ValueError, KeyError, TypeError, csv.Error, RecursionError) as exc:
+        message = str(exc)
+        if len(message) > 200:
+            message = f"{message[:200]}..."
+        raise ValueError(f"cannot read search results from {path}: {message}") from None
+
+
+def _score(value):
+    """A candidate's mean score: a float, NaN if its fits failed (or it is not one)."""
+    if isinstance(value, bool):
+        raise ValueError(f"a mean_test_score is {value}, not a number")
+    try:
+        score = float(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+        raise ValueError(
+            f"a mean_test_score is {text[:40]}{'...' if len(text) > 40 else ''}, "
+            "not a number"
+        ) from None
+    return score if math.isfinite(score) else math.nan

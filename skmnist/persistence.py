@@ -198,6 +198,7 @@ def save(estimator, path):
         "pipeline": isinstance(estimator, Pipeline),
         "steps": meta_steps,
     }
+    _model_format.check_model(meta, weights)  # never write what load refuses
     arrays = io.BytesIO()
     np.savez(arrays, *weights)
 

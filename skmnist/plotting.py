@@ -271,7 +271,10 @@ def plot_search_heatmap(
     x, y : str, default="param_mlp__epochs", "param_mlp__hidden_layer_sizes"
         The parameter columns for the horizontal and vertical axes. When
         several candidates share a cell (other parameters varied too), the
-        best score is shown.
+        best score is shown. At most :data:`MAX_HEATMAP_VALUES` values of
+        each are drawn, those of the best candidates; the axis label then
+        says how many there were. Candidates without a finite score (their
+        fits failed) leave their cell empty.
 
     ax : matplotlib Axes, default=None
         Where to draw; a new figure by default.
@@ -282,26 +285,68 @@ def plot_search_heatmap(
         The heatmap, each cell annotated with its score.
     """
     scores = np.asarray(cv_results["mean_test_score"], dtype=float)
+    scores[~np.isfinite(scores)] = np.nan  # failed candidates (and infinities)
     xs = [_label(v) for v in cv_results[x]]
     ys = [_label(v) for v in cv_results[y]]
-    x_values = sorted(set(xs), key=_natural)
-    y_values = sorted(set(ys), key=_natural)
+    if not len(xs) == len(ys) == len(scores):
+        raise ValueError(
+            f"the columns {x!r}, {y!r} and 'mean_test_score' have different "
+            f"lengths: {len(xs)}, {len(ys)} and {len(scores)}"
+        )
+    # Best first (failed candidates last): the values drawn are those of the
+    # best candidates, MAX_HEATMAP_VALUES of each at most.
+    order = np.argsort(np.where(np.isnan(scores), np.inf, -scores), kind="stable")
+    x_shown, x_all = _best_values(xs, order)
+    y_shown, y_all = _best_values(ys, order)
+    x_values = sorted(x_shown, key=_natural)
+    y_values = sorted(y_shown, key=_natural)
+    column = {value: j for j, value in enumerate(x_values)}
+    row = {value: i for i, value in enumerate(y_values)}
     grid = np.full((len(y_values), len(x_values)), np.nan)
     for xv, yv, score in zip(xs, ys, scores, strict=True):
-        i, j = y_values.index(yv), x_values.index(xv)
-        grid[i, j] = score if np.isnan(grid[i, j]) else max(grid[i, j], score)
+        if xv in column and yv in row and not np.isnan(score):
+            i, j = row[yv], column[xv]
+            grid[i, j] = score if np.isnan(grid[i, j]) else max(grid[i, j], score)
     fig, ax = _axes_or_new(ax, (1.2 * len(x_values) + 3, 0.6 * len(y_values) + 2))
     image = ax.imshow(grid, cmap="viridis", aspect="auto")
     for (i, j), value in np.ndenumerate(grid):
         if not np.isnan(value):
             ax.text(j, i, f"{value:.4f}", ha="center", va="center", color="white")
-    ax.set_xticks(range(len(x_values)), x_values)
-    ax.set_yticks(range(len(y_values)), y_values)
-    ax.set_xlabel(x.removeprefix("param_"))
-    ax.set_ylabel(y.removeprefix("param_"))
+    ax.set_xticks(range(len(x_values)), [_shortened(v) for v in x_values])
+    ax.set_yticks(range(len(y_values)), [_shortened(v) for v in y_values])
+    ax.set_xlabel(_axis_label(x, len(x_values), x_all))
+    ax.set_ylabel(_axis_label(y, len(y_values), y_all))
     ax.set_title("Mean cross-validated accuracy")
     fig.colorbar(image, ax=ax)
     return ax
+
+
+#: The most values of one parameter :func:`plot_search_heatmap` draws.
+MAX_HEATMAP_VALUES = 20
+_MAX_LABEL_CHARS = 24
+
+
+def _best_values(labels, order):
+    """The first :data:`MAX_HEATMAP_VALUES` distinct labels in ``order``, and the count."""
+    shown = {}
+    for k in order:
+        if len(shown) == MAX_HEATMAP_VALUES:
+            break
+        shown.setdefault(labels[k], None)
+    return list(shown), len(set(labels))
+
+
+def _axis_label(column, n_shown, n_all):
+    name = column.removeprefix("param_")
+    if n_shown == n_all:
+        return name
+    return f"{name} (the {n_shown} of the best candidates, of {n_all:,} values)"
+
+
+def _shortened(label):
+    if len(label) <= _MAX_LABEL_CHARS:
+        return label
+    return f"{label[: _MAX_LABEL_CHARS - 3]}..."
 
 
 def _label(value):

@@ -5,6 +5,7 @@ import json
 import os
 import pickle
 import re
+import struct
 import subprocess
 import sys
 import zipfile
@@ -340,6 +341,83 @@ def _edit(step, part, **values):
     return lambda meta: meta["steps"][step][part].update(values)
 
 
+# -- archive structure: central directories built byte by byte ----------------------
+
+_CENTRAL = struct.Struct("<4s6H3L5H2L")  # a central directory entry, before its name
+_END = struct.Struct("<4s4H2LH")
+_ZIP64_END = struct.Struct("<4sQ2H2L4Q")
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")
+
+
+def _directory(data):
+    """The central directory of the zip bytes ``data`` (no comment) and its offset."""
+    _, _, _, _, _, size, offset, _ = _END.unpack(data[-_END.size :])
+    return data[offset : offset + size], offset
+
+
+def _fake_entries(n, name=b"x"):
+    """``n`` central directory entries naming ``name``, all pointing at offset 0."""
+    entry = _CENTRAL.pack(
+        b"PK\x01\x02", 20, 20, 0, 0, 0, 0, 0, 0, 0, len(name), 0, 0, 0, 0, 0, 0
+    )
+    return (entry + name) * n
+
+
+def _with_directory(data, directory, offset, *, zip64=False, comment=b""):
+    """Zip bytes: ``data`` up to ``offset``, then ``directory`` and end records."""
+    n = directory.count(b"PK\x01\x02")
+    tail = b""
+    count, size, start = min(n, 0xFFFF), len(directory), offset
+    if zip64:
+        end64 = _ZIP64_END.pack(
+            b"PK\x06\x06", 44, 45, 45, 0, 0, n, n, len(directory), offset
+        )
+        locator = _ZIP64_LOCATOR.pack(b"PK\x06\x07", 0, offset + len(directory), 1)
+        tail = end64 + locator
+        count, size, start = 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF
+    end = _END.pack(b"PK\x05\x06", 0, 0, count, count, size, start, len(comment))
+    return data[:offset] + directory + tail + end + comment
+
+
+def _structure(case, good, bad):
+    """Write the archive-structure case ``case`` to ``bad``, from ``good``."""
+    data = good.read_bytes()
+    directory, offset = _directory(data)
+    if case == "central directory of 2,000,000 members":
+        directory += _fake_entries(2_000_000)
+        bad.write_bytes(_with_directory(data, directory, offset))
+    elif case == "ZIP64 end record of 2,000,000 members":
+        directory += _fake_entries(2_000_000)
+        bad.write_bytes(_with_directory(data, directory, offset, zip64=True))
+    elif case == "end record in a 64 KiB comment claiming 1,000,000 members":
+        fake = _END.pack(b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 47_000_000, 0, 0)
+        comment = fake.rjust(0xFFFF, b"#")
+        bad.write_bytes(_with_directory(data, directory, offset, comment=comment))
+    elif case == "central directory past the start of the file":
+        end = _END.pack(b"PK\x05\x06", 0, 0, 2, 2, 60_000, 10**9, 0)
+        bad.write_bytes(data[: offset + len(directory)] + end)
+    elif case == "three members named with 20,000 characters":
+        _rewrite(good, bad, extra={"A" * 20_000: b"", "B" * 20_000: b""})
+    elif case == "weights.npz listing 1,000,000 arrays":
+        # a network large enough for the member to hold 47 MB
+        sizes = {"tuple": [4096, 4096]}
+        arrays = _with_directory(b"", _fake_entries(1_000_000), 0)
+        _rewrite_deflated(
+            good, bad, _edit(1, "params", hidden_layer_sizes=sizes), arrays
+        )
+    return bad
+
+
+def _rewrite_deflated(src, dst, edit_meta, weights):
+    """:func:`_rewrite`, compressing: a large weights member stays a small file."""
+    with zipfile.ZipFile(src) as archive:
+        meta = json.loads(archive.read("skmnist.json"))
+    edit_meta(meta)
+    with zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("skmnist.json", json.dumps(meta))
+        archive.writestr("weights.npz", weights)
+
+
 def _hostile(case, good, bad):
     """Write the hostile file ``case`` to ``bad``, from the model file ``good``."""
     if case == "image_shape_ of 10**10 pixels":
@@ -379,6 +457,18 @@ def _hostile(case, good, bad):
         _rewrite(good, bad, weights=_npz(*arrays))
     elif case == "steps reversed":
         _rewrite(good, bad, edit_meta=lambda meta: meta["steps"].reverse())
+    elif case == "float64 weights overflowing float32":
+        with zipfile.ZipFile(good) as archive:
+            npz = np.load(io.BytesIO(archive.read("weights.npz")))
+            arrays = [npz[f"arr_{i}"].astype(np.float64) for i in range(len(npz.files))]
+        arrays[0][0, 0] = 1e39  # finite in float64, infinite in float32
+        _rewrite(good, bad, weights=_npz(*arrays))
+    elif case == "max_value_ of 1e39":
+        _rewrite(good, bad, _edit(0, "state", max_value_=1e39))
+    elif case == "max_value_ of 1e-50":
+        _rewrite(good, bad, _edit(0, "state", max_value_=1e-50))
+    elif case in STRUCTURE:
+        _structure(case, good, bad)
     return bad
 
 
@@ -400,6 +490,36 @@ HOSTILE = {
     "steps reversed": r"holds the steps \['KerasMLPClassifier', 'ImageFlattener'\]",
 }
 
+# Archive structure: each refused before zipfile parses its central directory
+# (on 0.x, 2,000,000 entries took about 1 GB and the error named every one).
+_TOO_LONG = r"a model file has 64 members at most, listed in at most 65,536 bytes"
+STRUCTURE = {
+    "central directory of 2,000,000 members": r"it is a zip archive whose central "
+    r"directory lists 65,535 members in 94,000,\d\d\d bytes; " + _TOO_LONG,
+    "ZIP64 end record of 2,000,000 members": r"it ends in a ZIP64 end record",
+    "end record in a 64 KiB comment claiming 1,000,000 members": r"lists 65,535 "
+    r"members in 47,000,000 bytes",
+    "central directory past the start of the file": r"Bad offset for central "
+    r"directory",
+    "three members named with 20,000 characters": r"it holds \['AAAAAAAAAAAA.*"
+    r"AAAAAAA', 'BBBBBBBB.*BBBBBBB', 'skmnist.json', 'weights.npz'\], expected",
+    "weights.npz listing 1,000,000 arrays": r"its weights.npz is a zip archive "
+    r"whose central directory lists 65,535 members in 47,000,000 bytes",
+}
+HOSTILE.update(STRUCTURE)
+# Values that are finite as stored and not once cast (0.x loaded them, and
+# predicted NaN or the first class for every image).
+HOSTILE.update(
+    {
+        "float64 weights overflowing float32": r"weights.npz/arr_0.npy holds weights "
+        r"that overflow float32, the dtype the network computes in",
+        "max_value_ of 1e39": r"max_value_ is 1e\+39, which is inf in float32",
+        "max_value_ of 1e-50": r"max_value_ is 1e-50, which is 0.0 in float32",
+    }
+)
+# The longest message a hostile file may get (0.x's listed 2,000,000 names).
+_MAX_MESSAGE_CHARS = 1000
+
 _LOAD = """
 import sys, skmnist
 try:
@@ -418,7 +538,8 @@ def test_hostile_files_are_refused_within_bounds(case, fitted, tmp_path):
     run = measure_python(_LOAD, args=[bad], timeout=120, limit_mb=4096)
     assert run.returncode == 3, run.stderr[-2000:]
     assert run.stdout.startswith(f"ModelFileError Cannot load {bad}")
-    assert re.search(HOSTILE[case], run.stdout), run.stdout
+    assert re.search(HOSTILE[case], run.stdout), run.stdout[:2000]
+    assert len(run.stdout) < _MAX_MESSAGE_CHARS, f"{len(run.stdout):,} characters"
     # refused while reading: Keras never imported, memory and time bounded
     assert "keras imported: False" in run.stdout
     assert run.peak_mb < _HOSTILE_PEAK_MB, f"{run.peak_mb:.0f} MB"
@@ -436,3 +557,31 @@ def test_a_valid_file_reads_without_keras(fitted, tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.split()[-1] == "False"
     assert "steps=[ImageFlattener, KerasMLPClassifier]" in run.stdout
+
+
+def test_a_model_file_with_a_64_kib_comment_loads(fitted, tmp_path):
+    # The end record is found where zipfile finds it, after any comment.
+    pipe, images, _ = fitted
+    good = skmnist.save(pipe, tmp_path / "good.skmnist")
+    with zipfile.ZipFile(good, "a") as archive:
+        archive.comment = b"# a comment of 64 KiB\n" * 2978
+    assert len(zipfile.ZipFile(good).comment) > 65_000
+    loaded = skmnist.load(good)
+    np.testing.assert_array_equal(loaded.predict(images), pipe.predict(images))
+
+
+def test_save_refuses_non_finite_weights_and_writes_nothing(digits_flat, tmp_path):
+    # What a diverged fit leaves (a fit of skmnist raises instead, as
+    # scikit-learn's does): a network whose weights hold NaN or infinity.
+    X, y = digits_flat
+    clf = KerasMLPClassifier(epochs=1, hidden_layer_sizes=(8,), random_state=0)
+    clf.fit(X, y)
+    path = tmp_path / "model.skmnist"
+    for bad in (np.nan, np.inf):
+        weights = clf.model_.get_weights()
+        weights[2][0, 0] = bad
+        clf.model_.set_weights(weights)
+        with pytest.raises(ValueError, match="non-finite parameter weights") as info:
+            skmnist.save(clf, path)
+        assert "cannot be saved" in str(info.value)
+        assert os.listdir(tmp_path) == []

@@ -11,6 +11,8 @@ from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 
 from skmnist import plotting  # noqa: E402
 
+from .conftest import measure_python  # noqa: E402
+
 
 @pytest.fixture(autouse=True)
 def _close_figures():
@@ -119,3 +121,69 @@ def test_search_heatmap_cells():
         "0.9700",
     ]
     np.testing.assert_allclose(ax.images[0].get_array(), [[0.91, 0.93], [0.95, 0.97]])
+
+
+# -- results of any size, drawn within bounds -------------------------------------
+
+
+def test_search_heatmap_skips_candidates_without_a_finite_score():
+    results = {
+        "mean_test_score": [0.91, np.nan, np.inf, -np.inf, 0.97],
+        "param_mlp__epochs": [5, 10, 5, 10, 20],
+        "param_mlp__hidden_layer_sizes": [(16,), (16,), (32,), (32,), (32,)],
+    }
+    ax = plotting.plot_search_heatmap(results)
+    assert sorted(t.get_text() for t in ax.texts) == ["0.9100", "0.9700"]
+    # only the finite scores are drawn: the other four cells are empty
+    assert np.ma.count_masked(ax.images[0].get_array()) == 4
+    assert ax.images[0].get_clim() == (0.91, 0.97)
+
+
+_HEATMAP_OF_A_FILE = """
+import sys
+import matplotlib
+matplotlib.use("Agg")
+from skmnist import plotting
+from skmnist._search_results import read_results
+ax = plotting.plot_search_heatmap(read_results(sys.argv[1]))
+ax.figure.savefig(sys.argv[2], dpi=110)
+print(len(ax.get_xticklabels()), len(ax.get_yticklabels()), len(ax.texts))
+print(ax.get_xlabel())
+print(ax.get_ylabel())
+"""
+
+
+def test_search_heatmap_of_20000_candidates_within_bounds(tmp_path):
+    # Every candidate its own epochs and widths: 0.x drew a grid of every
+    # pair of values (20,000 x 20,000 floats, 3.2 GB) and failed or swapped.
+    from skmnist._search_results import write_results
+
+    n = 20_000
+    rows = [
+        {
+            "rank": i + 1,
+            "mean_test_score": 0.99 - i * 1e-6,
+            "std_test_score": 0.001,
+            "mean_fit_time": 1.0,
+            "param_mlp__epochs": i + 1,
+            "param_mlp__hidden_layer_sizes": [i + 1, 64],
+        }
+        for i in range(n)
+    ]
+    results = tmp_path / "results.csv"
+    write_results(rows, results)
+    png = tmp_path / "heatmap.png"
+    run = measure_python(
+        _HEATMAP_OF_A_FILE, args=[results, png], timeout=300, limit_mb=2048
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    ticks_x, ticks_y, texts = map(int, run.stdout.split("\n")[0].split())
+    assert (ticks_x, ticks_y) == (20, 20)
+    assert texts == 20  # the best 20 candidates, each on its own row and column
+    x_label, y_label = run.stdout.split("\n")[1:3]
+    assert "the 20 of the best candidates, of 20,000 values" in x_label
+    assert "of the best candidates, of 20,000 values" in y_label
+    # drawing a 20 x 20 heatmap itself takes about 200 MB
+    assert run.peak_mb < 350, f"{run.peak_mb:.0f} MB"
+    width, height = plt.imread(png).shape[1::-1]
+    assert width * height < 30_000_000

@@ -29,19 +29,29 @@ MAX_PIXELS = 50_000_000
 # Large images are reduced while reading to at least this many pixels on their
 # long side: the digit ends up 20 pixels tall, so nothing it needs is lost.
 WORKING_SIDE = 1000
+# A model's answer whose probability is below this is low confidence. With the
+# seed model on MNIST's 10,000 test digits: 4.2% of the answers, wrong on 45%
+# of those against 1.4% of the others (58% of all its errors flagged).
+LOW_CONFIDENCE = 0.8
 # Share of the field the digit's bounding box is scaled into (MNIST: 20 of 28).
 _BOX = 20 / 28
 # The background (paper, its shadows and lighting) is estimated on a copy
-# reduced to about this many pixels on its long side, by a median over a
-# window of this share of the copy's short side: wider than any stroke, so
-# that ink is a minority in every window, and a median keeps a shadow's edge.
-_BACKGROUND_SIDE = 96
+# reduced to about this many pixels on its long side, over a window of this
+# share of the copy's short side: wider than any stroke, so that ink is a
+# minority in every window; a median or percentile keeps a shadow's edge.
+_BACKGROUND_SIDE = 64
 _BACKGROUND_WINDOW = 0.4
+# Paper darker than this (of 255) is taken as this dark when the ink's
+# contrast is measured against it.
+_DIM = 16
 # Ink is what stands out from the background by more than this many times the
 # noise (the spread of the rest), and by Otsu's threshold between ink and paper.
 _NOISE_FACTOR = 4.0
 # Pieces of ink smaller than this share of the image's pixels are specks.
 _SPECK = 2e-5
+# Pieces that touch the frame are dropped if a piece inside it has at least
+# this share of the largest piece's area.
+_INSIDE = 0.01
 # Other pieces belong to the digit if at least this share of its largest
 # piece's area, and within this share of its box's long side of that box.
 _PIECE_AREA = 0.05
@@ -84,6 +94,15 @@ def read_digit(path, shape=(28, 28)):
     ink = _ink(grey)
     digit = _digit_mask(ink)
     return _mnist_field(ink, digit, shape)
+
+
+def is_low_confidence(probability):
+    """Whether an answer of this `probability` is flagged as low confidence.
+
+    Below :data:`LOW_CONFIDENCE`: the image may not show one clear digit (or
+    the model hesitates between two), and the answer deserves a look.
+    """
+    return bool(probability < LOW_CONFIDENCE)
 
 
 def _read_grey(path):
@@ -227,10 +246,7 @@ def _working_size(grey):
 
     scale = WORKING_SIDE / max(grey.shape)
     size = tuple(max(1, round(s * scale)) for s in grey.shape[::-1])
-    reduced = Image.fromarray(grey.astype(np.float32), "F").resize(
-        size, Image.Resampling.BOX
-    )
-    return np.asarray(reduced, dtype=np.float64)
+    return _resized(grey, size, Image.Resampling.BOX)
 
 
 def _ink(grey):
@@ -238,45 +254,44 @@ def _ink(grey):
 
     The background is the median of a wide window around each pixel
     (computed small, then enlarged), so that uneven lighting, shadows and
-    dark page edges are subtracted; the ink is what departs from it, on the
-    side away from the paper's typical level.
+    dark page edges are taken away; the ink is on the side of the largest
+    departures from it, and measured as a share of the light the paper
+    reflects there.
     """
     from PIL import Image
-
-    factor = max(grey.shape) / _BACKGROUND_SIDE
-    if factor > 1:
-        small_size = tuple(max(3, round(s / factor)) for s in grey.shape[::-1])
-        small = np.asarray(
-            Image.fromarray(grey.astype(np.float32), "F").resize(
-                small_size, Image.Resampling.BOX
-            ),
-            dtype=np.float64,
-        )
-    else:
-        small = grey
     from scipy import ndimage
 
+    factor = max(grey.shape) / _BACKGROUND_SIDE
+    small = grey
+    if factor > 1:
+        size = tuple(max(3, round(s / factor)) for s in grey.shape[::-1])
+        small = _resized(grey, size, Image.Resampling.BOX)
     window = max(3, round(_BACKGROUND_WINDOW * min(small.shape)) | 1)
-    background = ndimage.median_filter(small, size=window, mode="reflect")
+
+    paper = ndimage.median_filter(small, size=window, mode="reflect")
     if small is not grey:
-        background = np.asarray(
-            Image.fromarray(background.astype(np.float32), "F").resize(
-                grey.shape[::-1], Image.Resampling.BILINEAR
-            ),
-            dtype=np.float64,
-        )
-    departure = grey - background
-    # the ink's side: the largest departures (lighting's are smaller) are there
-    low, high = np.percentile(departure, [0.1, 99.9])
-    dark_ink = -low > high
-    return np.clip(-departure if dark_ink else departure, 0, None)
+        paper = _resized(paper, grey.shape[::-1], Image.Resampling.BILINEAR)
+    low, high = np.percentile(grey - paper, [0.1, 99.9])
+    # Lighting multiplies: ink in a shadow departs less from its darker paper,
+    # as a share of the light it could take away (or add) the same.
+    if -low > high:  # dark ink
+        return np.clip((paper - grey) / np.maximum(paper, _DIM), 0, None)
+    return np.clip((grey - paper) / np.maximum(255 - paper, _DIM), 0, None)
+
+
+def _resized(levels, size, method):
+    """``levels`` (2-D floats) resized by Pillow to ``size`` (width, height)."""
+    from PIL import Image
+
+    image = Image.fromarray(levels.astype(np.float32), "F").resize(size, method)
+    return np.asarray(image, dtype=np.float64)
 
 
 def _digit_mask(ink):
     """The digit's pixels: the ink, less specks, frames and what lies apart.
 
     A piece of ink that touches the image's edge (a border, a page edge, a
-    shadow's edge) is dropped when any piece of some size does not; the
+    shadow's edge) is dropped when a piece of some size does not; the
     largest remaining piece is the digit, with the pieces of some size near
     it (a stroke broken in the scan).
     """
@@ -305,7 +320,9 @@ def _digit_mask(ink):
         ]
     )
     sized = areas >= max(2, _SPECK * ink.size)
-    chosen = sized & ~touching
+    # a piece inside the frame stands for the digit if it is not a speck
+    # beside the largest piece (a tight crop's digit may touch the frame)
+    chosen = sized & ~touching & (areas >= _INSIDE * areas.max())
     if not chosen.any():
         chosen = sized if sized.any() else areas == areas.max()
     main = np.flatnonzero(chosen)[np.argmax(areas[chosen])]

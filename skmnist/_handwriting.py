@@ -269,6 +269,7 @@ def _ink(grey):
     window = max(3, round(_BACKGROUND_WINDOW * min(small.shape)) | 1)
 
     paper = ndimage.median_filter(small, size=window, mode="reflect")
+    paper = _paper_under_ink(small, paper, window)
     if small is not grey:
         paper = _resized(paper, grey.shape[::-1], Image.Resampling.BILINEAR)
     low, high = np.percentile(grey - paper, [0.1, 99.9])
@@ -277,6 +278,24 @@ def _ink(grey):
     if -low > high:  # dark ink
         return np.clip((paper - grey) / np.maximum(paper, _DIM), 0, None)
     return np.clip((grey - paper) / np.maximum(255 - paper, _DIM), 0, None)
+
+
+def _paper_under_ink(small, paper, window):
+    """``paper`` where ink is thick: the mean of the paper around it.
+
+    Where ink fills half a window (a tight crop, a bold stroke), its median
+    is ink; there the paper is the mean of the window's pixels that stand
+    out from ``paper`` by less than Otsu's threshold, on either side.
+    """
+    from scipy import ndimage
+
+    departure = np.abs(small - paper)
+    ink = ndimage.binary_dilation(departure > _otsu(departure))
+    clear = (~ink).astype(np.float64)
+    weight = ndimage.uniform_filter(clear, window, mode="reflect")
+    mean = ndimage.uniform_filter(small * clear, window, mode="reflect")
+    around = np.divide(mean, weight, out=paper.copy(), where=weight > 0.05)
+    return np.where(ink, around, paper)
 
 
 def _resized(levels, size, method):

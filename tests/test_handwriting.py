@@ -463,6 +463,21 @@ def test_the_issue_pages_are_read_right(page, quick_model, mnist_test, tmp_path)
     assert quick_model.classes_[proba.argmax()] == 2, proba.round(3)
 
 
+def test_tightly_cropped_digits_read_right(quick_model, mnist_test, tmp_path):
+    # Ink touching the frame is kept when nothing of its size lies inside;
+    # where ink fills half the background's window, the paper under it is
+    # the mean of the paper around it.
+    X, y = mnist_test
+    right = 0
+    for i in range(N_PAGES):
+        rows, cols = np.flatnonzero(X[i].any(1)), np.flatnonzero(X[i].any(0))
+        crop = 255 - X[i][rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        image = _read_page(crop, tmp_path)
+        right += quick_model.predict(image[np.newaxis])[0] == y[i]
+    direct = (quick_model.predict(X[:N_PAGES]) == y[:N_PAGES]).sum()
+    assert right >= direct - 1
+
+
 def test_predict_flags_a_low_confidence_answer(
     quick_model, mnist_test, tmp_path, capsys
 ):

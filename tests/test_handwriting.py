@@ -12,11 +12,13 @@ or large (:func:`make_page`), and read by a model trained here.
 
 import json
 import struct
+import warnings
 import zlib
 
 import numpy as np
 import pytest
 from PIL import Image, ImageFilter
+from sklearn.exceptions import ConvergenceWarning
 
 import skmnist
 from skmnist._handwriting import LOW_CONFIDENCE, MAX_PIXELS, read_digit
@@ -401,9 +403,11 @@ N_PAGES = 20  # pages a condition in the tests: test digits 0 to 19
 def quick_model(mnist_train):
     """A pipeline fitted on 20,000 MNIST training digits for 3 epochs."""
     X, y = mnist_train
-    return skmnist.make_mnist_pipeline(epochs=3, random_state=0).fit(
-        X[:20_000], y[:20_000]
-    )
+    with warnings.catch_warnings():  # 3 epochs are not convergence
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return skmnist.make_mnist_pipeline(epochs=3, random_state=0).fit(
+            X[:20_000], y[:20_000]
+        )
 
 
 def _read_page(page, tmp_path):

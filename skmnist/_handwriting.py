@@ -364,6 +364,8 @@ def _digit_mask(ink):
 
 def _otsu(values):
     """Otsu's threshold of ``values``: the level that best splits them in two."""
+    if values.max() == values.min():  # nothing to split
+        return values.max()
     counts, edges = np.histogram(values, bins=256)
     centres = (edges[:-1] + edges[1:]) / 2
     weight = np.cumsum(counts)

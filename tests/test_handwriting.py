@@ -467,6 +467,14 @@ def test_the_issue_pages_are_read_right(page, quick_model, mnist_test, tmp_path)
     assert quick_model.classes_[proba.argmax()] == 2, proba.round(3)
 
 
+@pytest.mark.parametrize("level", [0, 128, 255])
+def test_a_blank_page_is_one_error(level, tmp_path):
+    # Before the fix: "All-NaN slice encountered" from Otsu's threshold of
+    # a page without a single departure from its paper.
+    with pytest.raises(ValueError, match="^no digit found: the image is blank$"):
+        _read_page(np.full(PAGE, level, np.uint8), tmp_path)
+
+
 def test_tightly_cropped_digits_read_right(quick_model, mnist_test, tmp_path):
     # Ink touching the frame is kept when nothing of its size lies inside;
     # where ink fills half the background's window, the paper under it is

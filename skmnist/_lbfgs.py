@@ -68,7 +68,7 @@ class Result:
 
 
 def fit_lbfgs(
-    model, X, y, sample_weight=None, *, alpha, max_iter, max_fun, tol, callback=None
+    model, X, y, sample_weight=None, *, alpha, max_iter, max_fun, tol, interrupt=None
 ):
     """Train ``model`` in place by full-batch L-BFGS, as scikit-learn's MLP does.
 
@@ -96,15 +96,17 @@ def fit_lbfgs(
     tol : float
         SciPy's ``gtol``: stop when every component of the projected gradient
         is at most this.
-    callback : callable, optional
-        Called by SciPy after each iteration with the packed parameters.
+    interrupt : skmnist._interrupt.Interrupt, optional
+        Read at the end of each iteration: once ``requested``, training stops
+        there, keeps that iterate and sets ``honoured`` (no warning).
 
     Returns
     -------
     Result
         The iterations, final loss, convergence and evaluation count. A run
-        that did not converge has also issued scikit-learn's
-        ``ConvergenceWarning`` ("lbfgs failed to converge after ...").
+        that did not converge, and was not interrupted, has also issued
+        scikit-learn's ``ConvergenceWarning`` ("lbfgs failed to converge
+        after ...").
 
     Raises
     ------
@@ -122,26 +124,34 @@ def fit_lbfgs(
     if sample_weight is not None:
         weights = np.asarray(sample_weight, dtype=np.float64)
     start = network.pack(*_weights(layers))
-    counter = _Counter(network.loss_grad)
+    objective = _Objective(network.loss_grad, (X, y, weights, float(alpha)), interrupt)
     threads = 1 if X.shape[0] * start.size < _ONE_THREAD_BELOW else None
-    with threadpool_limits(limits=threads, user_api="blas"):
-        result = scipy.optimize.minimize(
-            counter,
-            start,
-            args=(X, y, weights, float(alpha)),
-            method="L-BFGS-B",
-            jac=True,
-            callback=callback,
-            options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
-        )
-    n_iter = _check_optimize_result("lbfgs", result, max_iter)
-    _write(layers, *network.unpack(result.x))
+    try:
+        with threadpool_limits(limits=threads, user_api="blas"):
+            result = scipy.optimize.minimize(
+                objective,
+                start,
+                method="L-BFGS-B",
+                jac=True,
+                callback=objective.end_of_iteration,
+                options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
+            )
+    except _Interrupted:
+        interrupt.honoured = True
+        params = objective.iterate
+        loss, _ = network.loss_grad(params, *objective.args)
+        n_iter, converged, message = objective.iterations, False, _INTERRUPTED
+    else:
+        n_iter = _check_optimize_result("lbfgs", result, max_iter)
+        params, loss = result.x, result.fun
+        converged, message = result.status == 0, str(result.message)
+    _write(layers, *network.unpack(params))
     return Result(
         n_iter=int(n_iter),
-        loss=float(result.fun),
-        converged=result.status == 0,
-        n_fun=counter.calls,
-        message=str(result.message),
+        loss=float(loss),
+        converged=converged,
+        n_fun=objective.calls,
+        message=message,
     )
 
 
@@ -161,16 +171,33 @@ def loss_grad(model, X, y, sample_weight=None, *, alpha):
     return network.loss_grad(params, _as_float64(X), np.asarray(y), weights, alpha)
 
 
-class _Counter:
-    """A function that counts its calls."""
+class _Interrupted(Exception):
+    """Ctrl-C was pressed: L-BFGS stops at the end of the iteration."""
 
-    def __init__(self, function):
-        self.function = function
+
+_INTERRUPTED = "Training interrupted by user."
+
+
+class _Objective:
+    """The loss and gradient SciPy minimises, counting calls and iterations."""
+
+    def __init__(self, loss_grad, args, interrupt):
+        self.loss_grad = loss_grad
+        self.args = args
+        self.interrupt = interrupt
         self.calls = 0
+        self.iterations = 0
+        self.iterate = None
 
-    def __call__(self, *args):
+    def __call__(self, params):
         self.calls += 1
-        return self.function(*args)
+        return self.loss_grad(params, *self.args)
+
+    def end_of_iteration(self, params):
+        self.iterations += 1
+        if self.interrupt is not None and self.interrupt.requested:
+            self.iterate = np.array(params)
+            raise _Interrupted
 
 
 def _dense_chain(model):

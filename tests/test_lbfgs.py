@@ -5,6 +5,9 @@ scikit-learn's ``MLPClassifier(solver="lbfgs")`` is the oracle: its
 and its test accuracy on the same data.
 """
 
+import os
+import signal
+import threading
 import warnings
 
 import keras
@@ -18,7 +21,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import LabelBinarizer, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from skmnist import _lbfgs, _network
+from skmnist import _interrupt, _lbfgs, _network
 
 pytestmark = pytest.mark.jax
 
@@ -299,6 +302,31 @@ def test_warm_start_continues_as_scikit_learns(moons):
     assert ours[1].loss < ours[0].loss
     # The weights went through float32 between the calls; scikit-learn's did not.
     assert ours[1].loss == pytest.approx(clf.loss_, rel=1e-5)
+
+
+def test_ctrl_c_stops_at_the_end_of_an_iteration_and_keeps_it(digits):
+    X, y = digits
+    model = network(64, 10, (64,))
+    before = model.get_weights()
+    ctrl_c = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with _interrupt.deferred_interrupt() as interrupt:
+            ctrl_c.start()
+            result = fit(
+                model, X, y, max_iter=10**5, max_fun=10**5, tol=0.0, interrupt=interrupt
+            )
+    ctrl_c.join()
+    assert interrupt.honoured
+    assert (result.converged, result.message) == (
+        False,
+        "Training interrupted by user.",
+    )
+    assert 0 < result.n_iter < 100_000
+    after = model.get_weights()
+    assert not any(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+    loss, _ = _lbfgs.loss_grad(model, X, y, alpha=1e-4)
+    assert loss == pytest.approx(result.loss, rel=1e-5)  # the kept weights' loss
 
 
 def accuracy(model, X, y):

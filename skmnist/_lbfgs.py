@@ -114,18 +114,9 @@ def fit_lbfgs(
         If the model is not such a chain, or if the optimum is not finite in
         the model's dtype (then the model keeps its previous weights).
     """
-    layers, activations = _dense_chain(model)
-    network = _Network(
-        [np.asarray(layer.kernel.shape) for layer in layers], activations
-    )
-    X = _as_float64(X)
-    y = np.asarray(y)
-    weights = None
-    if sample_weight is not None:
-        weights = np.asarray(sample_weight, dtype=np.float64)
-    start = network.pack(*_weights(layers))
-    objective = _Objective(network.loss_grad, (X, y, weights, float(alpha)), interrupt)
-    threads = 1 if X.shape[0] * start.size < _ONE_THREAD_BELOW else None
+    layers, network, start, args = _problem(model, X, y, sample_weight, alpha)
+    objective = _Objective(network.loss_grad, args, interrupt)
+    threads = 1 if args[0].shape[0] * start.size < _ONE_THREAD_BELOW else None
     try:
         with threadpool_limits(limits=threads, user_api="blas"):
             result = scipy.optimize.minimize(
@@ -162,13 +153,19 @@ def loss_grad(model, X, y, sample_weight=None, *, alpha):
     ``grad`` packed as scikit-learn packs ``coefs_`` and ``intercepts_``:
     every kernel flattened row by row, then every bias.
     """
+    _, network, params, args = _problem(model, X, y, sample_weight, alpha)
+    return network.loss_grad(params, *args)
+
+
+def _problem(model, X, y, sample_weight, alpha):
+    """The dense layers, their network, its packed weights and the loss' arguments."""
     layers, activations = _dense_chain(model)
-    network = _Network(
-        [np.asarray(layer.kernel.shape) for layer in layers], activations
-    )
+    network = _Network([layer.kernel.shape for layer in layers], activations)
     params = network.pack(*_weights(layers))
-    weights = None if sample_weight is None else np.asarray(sample_weight, float)
-    return network.loss_grad(params, _as_float64(X), np.asarray(y), weights, alpha)
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    args = (_as_float64(X), np.asarray(y), sample_weight, float(alpha))
+    return layers, network, params, args
 
 
 class _Interrupted(Exception):

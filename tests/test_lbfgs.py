@@ -304,6 +304,37 @@ def test_warm_start_continues_as_scikit_learns(moons):
     assert ours[1].loss == pytest.approx(clf.loss_, rel=1e-5)
 
 
+def fitted_weights(X, y, sample_weight=None):
+    model = network(X.shape[1], 10, (16,), "tanh")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        result = _lbfgs.fit_lbfgs(
+            model, X, y, sample_weight, alpha=1.0, max_iter=30, max_fun=15000, tol=1e-4
+        )
+    return result, model.get_weights()
+
+
+def test_weighted_fit_is_the_fit_on_repeated_rows(digits):
+    """Integer weights train the model that repeating the rows trains."""
+    X, y = digits[0][:300], digits[1][:300]
+    counts = np.random.default_rng(3).integers(0, 3, len(y))
+    weighted, ours = fitted_weights(X, y, counts.astype(float))
+    repeated, theirs = fitted_weights(np.repeat(X, counts, 0), np.repeat(y, counts))
+    assert weighted.n_iter == repeated.n_iter == 30
+    assert weighted.loss == pytest.approx(repeated.loss, rel=1e-6)
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_sparse_rows_train_the_dense_model(digits):
+    X, y = digits[0][:300], digits[1][:300]
+    dense, ours = fitted_weights(X, y)
+    sparse, theirs = fitted_weights(scipy.sparse.csr_matrix(X), y)
+    assert dense.loss == pytest.approx(sparse.loss, rel=1e-6)
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
 def test_ctrl_c_stops_at_the_end_of_an_iteration_and_keeps_it(digits):
     X, y = digits
     model = network(64, 10, (64,))

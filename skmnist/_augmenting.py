@@ -1,0 +1,183 @@
+"""The Keras layer that augments flat image rows: random affine moves and elastic distortion.
+
+:meth:`skmnist.ImageAugmentation.make_layer` builds it; this module imports
+Keras, the parameter object does not. Rows arrive flat, ``(n, height *
+width)``, as the flattener hands them on; the layer reshapes them into
+images, augments them with Keras' preprocessing layers (``RandomRotation``,
+``RandomZoom``, ``RandomShear``, ``RandomTranslation``, each filling with
+black as MNIST's background is), distorts them elastically, and flattens
+them again. Outside training it is the identity.
+
+Keras' own ``RandomElasticTransform`` does not fit digits, so the elastic
+distortion is written here, from Keras operations. Keras 3.15's
+``elastic_transform`` draws both displacement fields from one seed (every
+pixel moves along the diagonal), derives both the strength and the
+smoothness from one random factor per batch, and on JAX cannot take a
+traced strength inside ``jax.jit``. Here each image gets two independent
+fields, as in Simard, Steinkraus and Platt (2003).
+"""
+
+# Authors: The skmnist developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+# Where an image's pixels are read from outside the image: black, as MNIST's
+# background.
+_FILL = {"fill_mode": "constant", "fill_value": 0.0}
+
+
+def _stream_seeds(seed, count):
+    """``count`` independent integer seeds from one, or ``None`` for each."""
+    if seed is None:
+        return [None] * count
+    return [int(s) for s in np.random.SeedSequence(seed).generate_state(count)]
+
+
+@keras.saving.register_keras_serializable(package="skmnist")
+class ElasticDistortion(keras.layers.Layer):
+    """Elastic distortion of a batch of images ``(n, height, width, 1)``.
+
+    Each pixel of each image moves by ``alpha`` times a random field of
+    uniform noise in [-1, 1] smoothed by a Gaussian of standard deviation
+    ``sigma`` (both in pixels), drawn independently for the two axes and
+    for every image; the image is read back with bilinear interpolation.
+    """
+
+    def __init__(self, alpha, sigma, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha = float(alpha)
+        self.sigma = float(sigma)
+        self.seed = seed
+        self.generator = keras.random.SeedGenerator(seed)
+        # A kernel of three standard deviations each side, odd, as Keras'.
+        self.kernel_size = 2 * math.ceil(3 * self.sigma) + 1
+
+    def call(self, images, training=None):
+        if not training or self.alpha == 0:
+            return images
+        shape = ops.shape(images)
+        n, height, width = shape[0], images.shape[1], images.shape[2]
+        noise = keras.random.uniform(
+            (n, height, width, 2), -1.0, 1.0, seed=self.generator, dtype=images.dtype
+        )
+        field = self.alpha * ops.image.gaussian_blur(
+            noise,
+            kernel_size=(self.kernel_size, self.kernel_size),
+            sigma=(self.sigma, self.sigma),
+            data_format="channels_last",
+        )
+        rows = ops.cast(ops.arange(height), images.dtype)[None, :, None]
+        columns = ops.cast(ops.arange(width), images.dtype)[None, None, :]
+        index = ops.cast(ops.arange(n), images.dtype)[:, None, None]
+        # One call for the batch: the image index is a coordinate too, an
+        # integer, so interpolation never mixes two images.
+        coordinates = ops.stack(
+            [
+                ops.broadcast_to(index, (n, height, width)),
+                rows + field[..., 1],
+                columns + field[..., 0],
+            ]
+        )
+        moved = ops.image.map_coordinates(images[..., 0], coordinates, 1, **_FILL)
+        return moved[..., None]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "alpha": self.alpha,
+            "sigma": self.sigma,
+            "seed": self.seed,
+        }
+
+
+@keras.saving.register_keras_serializable(package="skmnist")
+class FlatImageAugmentation(keras.layers.Layer):
+    """Random augmentation of flat rows of grey-scale images; identity outside training.
+
+    Parameters are :class:`skmnist.ImageAugmentation`'s, checked there, with
+    ``image_shape`` the ``(height, width)`` of one image.
+    """
+
+    def __init__(
+        self,
+        image_shape,
+        rotation,
+        shift,
+        zoom,
+        shear,
+        elastic_alpha,
+        elastic_sigma,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.image_shape = tuple(int(d) for d in image_shape)
+        self.settings = {
+            "rotation": float(rotation),
+            "shift": float(shift),
+            "zoom": float(zoom),
+            "shear": float(shear),
+            "elastic_alpha": float(elastic_alpha),
+            "elastic_sigma": float(elastic_sigma),
+        }
+        self.seed = seed
+        self.steps = self._steps(self.image_shape, seed=seed, **self.settings)
+
+    @staticmethod
+    def _steps(
+        image_shape, *, rotation, shift, zoom, shear, elastic_alpha, elastic_sigma, seed
+    ):
+        """Keras' layers for the settings that are not zero, in the user's units."""
+        height, width = image_shape
+        seeds = _stream_seeds(seed, 5)
+        common = {"data_format": "channels_last", **_FILL}
+        steps = []
+        if rotation:
+            # Keras' factor is a fraction of a full turn.
+            steps.append(
+                keras.layers.RandomRotation(rotation / 360, seed=seeds[0], **common)
+            )
+        if zoom:
+            steps.append(keras.layers.RandomZoom(zoom, seed=seeds[1], **common))
+        if shear:
+            # Keras' factor is the shear coefficient: the tangent of the angle.
+            slope = math.tan(math.radians(shear))
+            steps.append(keras.layers.RandomShear(slope, seed=seeds[2], **common))
+        if shift:
+            # Keras' factors are fractions of the height and of the width.
+            steps.append(
+                keras.layers.RandomTranslation(
+                    shift / height, shift / width, seed=seeds[3], **common
+                )
+            )
+        if elastic_alpha:
+            steps.append(ElasticDistortion(elastic_alpha, elastic_sigma, seeds[4]))
+        return steps
+
+    def call(self, inputs, training=None):
+        if not training or not self.steps:
+            return inputs
+        height, width = self.image_shape
+        images = ops.reshape(inputs, (-1, height, width, 1))
+        for step in self.steps:
+            images = step(images, training=True)
+        return ops.reshape(images, (-1, height * width))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "image_shape": self.image_shape,
+            **self.settings,
+            "seed": self.seed,
+        }

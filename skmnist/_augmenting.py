@@ -38,6 +38,12 @@ def _stream_seeds(seed, count):
     return [int(s) for s in np.random.SeedSequence(seed).generate_state(count)]
 
 
+def _read_at(image_rows_columns):
+    """One image ``(height, width)`` read, bilinearly, at real coordinates; black outside."""
+    image, rows, columns = image_rows_columns
+    return ops.image.map_coordinates(image, (rows, columns), 1, **_FILL)
+
+
 @keras.saving.register_keras_serializable(package="skmnist")
 class ElasticDistortion(keras.layers.Layer):
     """Elastic distortion of a batch of images ``(n, height, width, 1)``.
@@ -54,7 +60,7 @@ class ElasticDistortion(keras.layers.Layer):
         self.sigma = float(sigma)
         self.seed = seed
         self.generator = keras.random.SeedGenerator(seed)
-        # A kernel of three standard deviations each side, odd, as Keras'.
+        # The Gaussian's kernel reaches three standard deviations each side.
         self.kernel_size = 2 * math.ceil(3 * self.sigma) + 1
 
     def call(self, images, training=None):
@@ -73,18 +79,11 @@ class ElasticDistortion(keras.layers.Layer):
         )
         rows = ops.cast(ops.arange(height), images.dtype)[None, :, None]
         columns = ops.cast(ops.arange(width), images.dtype)[None, None, :]
-        index = ops.cast(ops.arange(n), images.dtype)[:, None, None]
-        # One call for the batch: the image index is a coordinate too, an
-        # integer, so interpolation never mixes two images.
-        coordinates = ops.stack(
-            [
-                ops.broadcast_to(index, (n, height, width)),
-                rows + field[..., 1],
-                columns + field[..., 0],
-            ]
-        )
-        moved = ops.image.map_coordinates(images[..., 0], coordinates, 1, **_FILL)
-        return moved[..., None]
+        # Where each pixel of the output is read from, image by image.
+        return ops.vectorized_map(
+            _read_at,
+            (images[..., 0], rows + field[..., 1], columns + field[..., 0]),
+        )[..., None]
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -130,6 +129,17 @@ class FlatImageAugmentation(keras.layers.Layer):
         }
         self.seed = seed
         self.steps = self._steps(self.image_shape, seed=seed, **self.settings)
+        if keras.backend.backend() == "jax":
+            # Keras marks its image layers as not compilable with XLA, which
+            # holds on TensorFlow (no XLA kernel for its projective
+            # transform), not on JAX, whose transforms are jax.numpy: there
+            # the mark would only turn Keras' jit_compile off for the model.
+            for step in self.steps:
+                step.supports_jit = True
+
+    def build(self, input_shape):
+        for step in self.steps:
+            step.build((input_shape[0], *self.image_shape, 1))
 
     @staticmethod
     def _steps(

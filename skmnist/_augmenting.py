@@ -6,7 +6,9 @@ width)``, as the flattener hands them on; the layer reshapes them into
 images, augments them with Keras' preprocessing layers (``RandomRotation``,
 ``RandomZoom``, ``RandomShear``, ``RandomTranslation``, each filling with
 black as MNIST's background is), distorts them elastically, and flattens
-them again. Outside training it is the identity.
+them again. Outside training it is the identity. :class:`Augmenter` runs
+it as a compiled function, for a training loop that augments the rows of
+its next batches before its own compiled step.
 
 Keras' own ``RandomElasticTransform`` does not fit digits, so the elastic
 distortion is written here, from Keras operations. Keras 3.15's
@@ -191,3 +193,50 @@ class FlatImageAugmentation(keras.layers.Layer):
             **self.settings,
             "seed": self.seed,
         }
+
+
+class Augmenter:
+    """A compiled function of the training rows that augments them, call after call.
+
+    For a training loop that keeps the augmentation out of its compiled
+    step: on TensorFlow, Keras' image layers have no XLA kernel (an
+    XLA-compiled step that holds them fails to compile), so the rows of
+    the batches to come are augmented here first, in a TensorFlow graph of
+    any number of rows, and the XLA loop then trains on them; on JAX, in a
+    jitted function. Each call draws anew for every row, from the layer's
+    seed generators, whose state this object carries from call to call.
+
+    Parameters
+    ----------
+    layer : FlatImageAugmentation
+        The layer :meth:`skmnist.ImageAugmentation.make_layer` built.
+    n_features : int
+        Pixels per row.
+    """
+
+    def __init__(self, layer, n_features):
+        self.layer = layer
+        layer.build((None, n_features))
+        if keras.backend.backend() == "jax":
+            import jax
+
+            self.state = [v.value for v in layer.non_trainable_variables]
+            self._run = jax.jit(
+                lambda state, rows: layer.stateless_call([], state, rows, training=True)
+            )
+        else:
+            import tensorflow as tf
+
+            self._run = tf.function(
+                lambda rows: layer(rows, training=True),
+                input_signature=(tf.TensorSpec((None, n_features), tf.float32),),
+                jit_compile=False,
+                autograph=False,
+            )
+
+    def __call__(self, rows):
+        """``rows`` (n, n_features) augmented, as a tensor of the backend."""
+        if keras.backend.backend() == "jax":
+            out, self.state = self._run(self.state, rows)
+            return out
+        return self._run(rows)

@@ -7,6 +7,7 @@ from scikeras.wrappers import KerasClassifier
 from sklearn.base import clone
 
 from skmnist import ImageAugmentation
+from skmnist._augmenting import Augmenter
 
 pytestmark = pytest.mark.jax
 
@@ -226,3 +227,20 @@ def test_a_model_predicts_without_augmentation_and_trains_compiled(digits28):
     np.testing.assert_allclose(
         model.predict(rows, verbose=0), np.asarray(expected), rtol=1e-5, atol=1e-6
     )
+
+
+def test_augmenter_for_a_compiled_loop_is_seeded_and_draws_anew(digits_flat):
+    rows = digits_flat[0][:300]
+
+    def draws(seed):
+        augmentation = ImageAugmentation(shift=1, elastic_alpha=8, elastic_sigma=2)
+        augmenter = Augmenter(augmentation.make_layer((8, 8), seed=seed), 64)
+        return [np.asarray(augmenter(rows)), np.asarray(augmenter(rows[:77]))]
+
+    first, again, other = draws(0), draws(0), draws(1)
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert first[1].shape == (77, 64)
+    assert np.abs(first[0][:77] - first[1]).mean() > 0.02  # a new draw each call
+    assert np.abs(first[0] - other[0]).mean() > 0.02
+    assert np.abs(first[0] - rows).mean() > 0.02

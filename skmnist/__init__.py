@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "fetch_mnist": "datasets",
     "ImageFlattener": "preprocessing",
+    "ImageAugmentation": "augmentation",
     "KerasMLPClassifier": "classifier",
     "MLPClassifier": "classifier",
     "make_mnist_pipeline": "pipeline",

@@ -47,6 +47,7 @@ def test_public_names():
             "fault_tolerant_client",
             "fetch_mnist",
             "ImageFlattener",
+            "ImageAugmentation",
             "KerasMLPClassifier",
             "load",
             "make_mnist_pipeline",

@@ -16,6 +16,7 @@ import select
 import signal
 import subprocess
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -180,6 +181,34 @@ def test_on_a_terminal_a_progress_bar_then_ctrl_c_between_epochs(mnist_home, tmp
     )
     assert proc.returncode == 130
     assert err.decode().strip().splitlines() == ["skmnist: interrupted, nothing saved"]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_search_not_only_its_current_fit(mnist_home, tmp_path):
+    # Before: each fit deferred Ctrl-C by itself, so Ctrl-C cut the running
+    # fit short (with a warning) and the search went on with the next ones.
+    best = tmp_path / "best.skmnist"
+    proc = subprocess.Popen(
+        [EXE, "search", "--epochs", "100", "--hidden-layer-sizes", "16", "32",
+         "--cv", "3", "--max-samples", "2000", "--output", str(best)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        for line in proc.stdout:
+            if "[CV] END" in line:  # the first fit is done: well into the second
+                time.sleep(1)
+                break
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "skmnist: interrupted, nothing saved"
+    assert "Training interrupted" not in err
+    assert out.count("[CV] END") == 0  # the first one was read above
     assert list(tmp_path.iterdir()) == []
 
 

@@ -1,4 +1,4 @@
-"""What the commands share on the console: output, progress, Ctrl-C, Keras.
+"""What the commands share on the console: output, progress, Keras.
 
 Nothing here imports Keras at import time: :func:`_import_keras` does, for
 the commands that need it, and the callbacks are built from the module it
@@ -10,7 +10,6 @@ returns.
 
 import json
 import os
-import signal
 import sys
 import time
 import warnings
@@ -147,44 +146,3 @@ def _epoch_line(epoch, epochs, logs):
     if "val_accuracy" in logs:
         line += f"  val_accuracy {logs['val_accuracy']:.4f}"
     return line
-
-
-class _DeferredInterrupt:
-    """Hold Ctrl-C during training until a callback can stop at a safe point.
-
-    A ``KeyboardInterrupt`` raised while TensorFlow's C++ code is running
-    (converting a value, say) can crash the process with a segmentation
-    fault. So within ``with`` the first Ctrl-C is only recorded, and
-    :meth:`callback` raises it at the end of the current batch (Keras'
-    ``fit``) or epoch (the compiled loop). A second Ctrl-C interrupts at
-    once, as usual.
-    """
-
-    def __init__(self):
-        self.pending = False
-
-    def __enter__(self):
-        self.previous = signal.signal(signal.SIGINT, self._record)
-        return self
-
-    def __exit__(self, *exc_info):
-        signal.signal(signal.SIGINT, self.previous)
-        if self.pending and exc_info[0] is None:
-            raise KeyboardInterrupt
-
-    def _record(self, signum, frame):
-        self.pending = True
-        signal.signal(signal.SIGINT, self.previous)
-
-    def callback(self, keras):
-        """A Keras callback raising the recorded Ctrl-C."""
-        interrupt = self  # a closure, not an attribute: Keras may copy callbacks
-
-        class RaiseInterrupt(keras.callbacks.Callback):
-            def on_train_batch_end(self, batch, logs=None):
-                if interrupt.pending:
-                    raise KeyboardInterrupt
-
-            on_epoch_end = on_train_batch_end
-
-        return RaiseInterrupt()

@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import time
 
+from .. import _interrupt
 from .. import _search_results as results
 from ..distributed import _LOCAL_PREFIX, _joblib_on_dask
 from . import _console, _options
@@ -157,7 +158,10 @@ def _search(args, X, y, log):
             verbose=0 if args.json or distributed else 2,
         )
         start = time.perf_counter()
-        search.fit(X, y)
+        # Ctrl-C: the fit running here stops at its next batch, and the command
+        # exits with code 130 (a second Ctrl-C interrupts at once).
+        with _interrupt.deferred_interrupt(_interrupt.EXIT):
+            search.fit(X, y)
         return search, time.perf_counter() - start
 
 

@@ -5,6 +5,7 @@
 
 import time
 
+from .. import _interrupt
 from . import _console, _options
 
 
@@ -98,13 +99,12 @@ def run(args, out):
 def _fit(args, X, y, log):
     """The pipeline fitted with the progress shown on ``log``, and its fit time.
 
-    Ctrl-C waits for the end of a batch or epoch (see
-    :class:`~skmnist.cli._console._DeferredInterrupt`).
+    Ctrl-C waits for the end of a batch or epoch, then the command exits
+    with code 130 (:data:`skmnist._interrupt.EXIT`).
     """
     keras = _console._import_keras()
     from ..pipeline import make_mnist_pipeline
 
-    interrupt = _console._DeferredInterrupt()
     pipeline = make_mnist_pipeline(
         hidden_layer_sizes=args.hidden_layer_sizes,
         epochs=args.epochs,
@@ -113,10 +113,7 @@ def _fit(args, X, y, log):
         validation_split=args.validation_split,
         early_stopping=args.early_stopping,
         random_state=args.random_state,
-        callbacks=[
-            _console._progress_callback(keras, args.epochs, log),
-            interrupt.callback(keras),
-        ],
+        callbacks=[_console._progress_callback(keras, args.epochs, log)],
     )
     print(
         f"training on {len(X)} images: hidden layers "
@@ -125,6 +122,6 @@ def _fit(args, X, y, log):
         flush=True,
     )
     start = time.perf_counter()
-    with interrupt:
+    with _interrupt.deferred_interrupt(_interrupt.EXIT):
         pipeline.fit(X, y)
     return pipeline, time.perf_counter() - start

@@ -1,6 +1,6 @@
 """What the commands share on the console: output, progress, Keras.
 
-Nothing here imports Keras at import time: :func:`_import_keras` does, for
+Nothing here imports Keras at import time: :func:`import_keras` does, for
 the commands that need it, and the callbacks are built from the module it
 returns.
 """
@@ -15,11 +15,11 @@ import time
 import warnings
 
 
-class _Failure(Exception):
+class Failure(Exception):
     """A run-time failure whose message is all the user needs."""
 
 
-def _emit(args, out, result, lines):
+def emit(args, out, result, lines):
     """Print ``result`` as JSON with --json, else the human-readable ``lines``."""
     if args.json:
         json.dump(result, out, indent=2)
@@ -29,19 +29,19 @@ def _emit(args, out, result, lines):
             print(line, file=out)
 
 
-def _log(args, out):
+def log_stream(args, out):
     """Where progress goes: stderr with --json, so that stdout stays JSON."""
     return sys.stderr if args.json else out
 
 
-def _mnist(subset, data_home):
+def mnist(subset, data_home):
     """``(images, labels)`` of an MNIST subset."""
     from ..datasets import fetch_mnist
 
     return fetch_mnist(subset, data_home=data_home, return_X_y=True)
 
 
-def _import_keras():
+def import_keras():
     """Import Keras and start its backend (and XLA) with their C++ logs hidden.
 
     TensorFlow writes them to file descriptor 2 before Python's logging is
@@ -80,19 +80,19 @@ def _import_keras():
     return keras
 
 
-def _load_model(path):
+def load_model(path):
     """Load a model file, checked in full before Keras is imported."""
     from ..persistence import read_model_file
 
     try:
         model_file = read_model_file(path)
-        _import_keras()
+        import_keras()
         return model_file.build()
     except (OSError, ValueError) as exc:
-        raise _Failure(str(exc)) from None
+        raise Failure(str(exc)) from None
 
 
-def _progress_callback(keras, epochs, stream):
+def progress_callback(keras, epochs, stream):
     """A Keras callback drawing a bar per epoch on a terminal, lines elsewhere."""
     tty = stream.isatty()
 

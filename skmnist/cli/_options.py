@@ -41,14 +41,14 @@ def add_output(parser, help):
 # -- argument types ---------------------------------------------------------------
 
 
-def _positive_int(text):
+def positive_int(text):
     value = int(text) if text.strip().isdigit() else 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
 
 
-def _fraction(text):
+def fraction(text):
     try:
         value = float(text)
     except ValueError:
@@ -58,7 +58,7 @@ def _fraction(text):
     return value
 
 
-def _layer_sizes(text):
+def layer_sizes(text):
     """Parse ``32,64`` into ``(32, 64)``."""
     try:
         sizes = tuple(int(part) for part in text.split(",") if part.strip())
@@ -71,7 +71,7 @@ def _layer_sizes(text):
     return sizes
 
 
-def _int_list(text):
+def int_list(text):
     """Parse ``5,10`` into ``[5, 10]``."""
     parts = [part.strip() for part in text.split(",") if part.strip()]
     if not parts or not all(part.isdigit() and int(part) >= 1 for part in parts):

@@ -24,8 +24,8 @@ def run(args, out):
     """Print the model's test scores and confusion matrix; return the exit code."""
     from sklearn.metrics import classification_report, confusion_matrix
 
-    model = _console._load_model(args.model)
-    X_test, y_test = _console._mnist("test", args.data_home)
+    model = _console.load_model(args.model)
+    X_test, y_test = _console.mnist("test", args.data_home)
     predicted = model.predict(X_test)
     classes = model.classes_
     accuracy = float((predicted == y_test).mean())
@@ -46,7 +46,7 @@ def run(args, out):
         "confusion matrix (rows: true class, columns: predicted class)",
         *_matrix_lines(classes, matrix),
     ]
-    _console._emit(args, out, result, lines)
+    _console.emit(args, out, result, lines)
     return 0
 
 

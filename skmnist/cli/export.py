@@ -38,14 +38,15 @@ def add_parser(commands):
 
 def run(args, out):
     """Write the ONNX file and say what it takes and gives; return the exit code."""
-    from ..onnx import _import_onnx, to_onnx
+    from .._optional import import_onnx
+    from ..onnx import to_onnx
 
-    onnx = _import_onnx()  # before Keras starts: a missing extra fails at once
-    model = _console._load_model(args.model)
+    onnx = import_onnx()  # before Keras starts: a missing extra fails at once
+    model = _console.load_model(args.model)
     try:
         proto = to_onnx(model, input_dtype=args.input_dtype)
     except (TypeError, ValueError) as exc:
-        raise _console._Failure(f"cannot export {args.model}: {exc}") from None
+        raise _console.Failure(f"cannot export {args.model}: {exc}") from None
     size = _write(proto.SerializeToString(), args.output)
     graph = proto.graph
     io = {
@@ -59,7 +60,7 @@ def run(args, out):
         *(f"  input  {_line(v)}" for v in io["inputs"]),
         *(f"  output {_line(v)}" for v in io["outputs"]),
     ]
-    _console._emit(args, out, result, lines)
+    _console.emit(args, out, result, lines)
     return 0
 
 
@@ -69,7 +70,7 @@ def _write(data, path):
     try:
         fd, temporary = tempfile.mkstemp(dir=directory, suffix=".onnx.tmp")
     except OSError as exc:
-        raise _console._Failure(f"cannot write {path}: {exc.strerror}") from None
+        raise _console.Failure(f"cannot write {path}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(data)

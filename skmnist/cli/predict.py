@@ -24,7 +24,7 @@ def add_parser(commands):
     parser.add_argument("images", metavar="IMAGE", nargs="+", help="image files")
     parser.add_argument(
         "--top-k",
-        type=_options._positive_int,
+        type=_options.positive_int,
         default=1,
         help="show the K most likely classes",
     )
@@ -41,7 +41,7 @@ def run(args, out):
     """
     from .._handwriting import read_digit
 
-    model = _console._load_model(args.model)
+    model = _console.load_model(args.model)
     shape = _image_shape(model)
     model = _taking_images(model, shape)
     results, lines = [], []
@@ -61,7 +61,7 @@ def run(args, out):
             f"{path}: "
             + ", ".join(f"{r['class']} ({r['probability']:.3f})" for r in ranked)
         )
-    _console._emit(args, out, results, lines)
+    _console.emit(args, out, results, lines)
     failed = any("error" in result for result in results)
     if failed and not args.json:
         print("skmnist: error: some images could not be read", file=sys.stderr)
@@ -88,7 +88,7 @@ def _image_shape(model):
         return tuple(shape)
     side = int(round(model.n_features_in_**0.5))
     if side * side != model.n_features_in_:
-        raise _console._Failure(
+        raise _console.Failure(
             f"the model takes {model.n_features_in_} features, not square images"
         )
     return (side, side)

@@ -35,8 +35,8 @@ def run(args, out):
     """Write the report, print the paths written; return the exit code."""
     from .._report import write_report
 
-    model = _console._load_model(args.model)
-    X_test, y_test = _console._mnist("test", args.data_home)
+    model = _console.load_model(args.model)
+    X_test, y_test = _console.mnist("test", args.data_home)
     results = read_results(args.search_results) if args.search_results else None
     files = write_report(model, X_test, y_test, args.output_dir, search_results=results)
     for path in files:

@@ -9,14 +9,14 @@ import time
 
 from .. import _interrupt
 from .. import _search_results as results
-from ..distributed import _LOCAL_PREFIX, _joblib_on_dask
+from .._dask_cluster import LOCAL_PREFIX, joblib_on_dask
 from . import _console, _options
 
 
 def _scheduler(text):
     """``local:N`` or the address of a Dask scheduler."""
-    if text.startswith(_LOCAL_PREFIX):
-        count = text.removeprefix(_LOCAL_PREFIX)
+    if text.startswith(LOCAL_PREFIX):
+        count = text.removeprefix(LOCAL_PREFIX)
         if not (count.isdigit() and int(count) >= 1):
             raise argparse.ArgumentTypeError(
                 f"expected local:N with N a positive number of workers, got {text!r}"
@@ -35,14 +35,14 @@ def add_parser(commands):
     )
     parser.add_argument(
         "--epochs",
-        type=_options._int_list,
+        type=_options.int_list,
         default=[5, 10],
         metavar="E1,E2,...",
         help="epoch counts to try (default: 5,10)",
     )
     parser.add_argument(
         "--hidden-layer-sizes",
-        type=_options._layer_sizes,
+        type=_options.layer_sizes,
         nargs="+",
         default=[(32, 64)],
         metavar="W1,W2,...",
@@ -50,7 +50,7 @@ def add_parser(commands):
     )
     parser.add_argument(
         "--cv",
-        type=_options._positive_int,
+        type=_options.positive_int,
         default=3,
         help="cross-validation folds (default: 3)",
     )
@@ -72,7 +72,7 @@ def add_parser(commands):
     )
     parser.add_argument(
         "--max-samples",
-        type=_options._positive_int,
+        type=_options.positive_int,
         default=None,
         metavar="N",
         help="search on the first N training images only",
@@ -92,10 +92,10 @@ def add_parser(commands):
 
 def run(args, out):
     """Search, print the ranked candidates, save the best; return the exit code."""
-    X, y = _console._mnist("train", args.data_home)
+    X, y = _console.mnist("train", args.data_home)
     if args.max_samples:
         X, y = X[: args.max_samples], y[: args.max_samples]
-    log = _console._log(args, out)
+    log = _console.log_stream(args, out)
     search, elapsed = _search(args, X, y, log)
     rows = results.search_rows(search.cv_results_)
     best = search.best_params_
@@ -123,7 +123,7 @@ def run(args, out):
         "search_time": elapsed,
         "results": rows,
     }
-    _console._emit(args, out, result, lines)
+    _console.emit(args, out, result, lines)
     return 0
 
 
@@ -133,11 +133,11 @@ def _search(args, X, y, log):
 
     distributed = args.scheduler is not None
     with (
-        _joblib_on_dask(args.scheduler, [X, y], log)
+        joblib_on_dask(args.scheduler, [X, y], log)
         if distributed
         else contextlib.nullcontext()
     ):
-        _console._import_keras()
+        _console.import_keras()
         from ..pipeline import make_mnist_pipeline
 
         n_candidates = len(args.epochs) * len(args.hidden_layer_sizes)

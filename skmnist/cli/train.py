@@ -19,32 +19,32 @@ def add_parser(commands):
     )
     parser.add_argument(
         "--epochs",
-        type=_options._positive_int,
+        type=_options.positive_int,
         default=10,
         help="passes over the data (default: 10)",
     )
     parser.add_argument(
         "--hidden-layer-sizes",
-        type=_options._layer_sizes,
+        type=_options.layer_sizes,
         default=(32, 64),
         metavar="W1,W2,...",
         help="widths of the hidden layers (default: 32,64)",
     )
     parser.add_argument(
         "--batch-size",
-        type=_options._positive_int,
+        type=_options.positive_int,
         default=100,
         help="samples per update (default: 100)",
     )
     parser.add_argument(
         "--dropout",
-        type=_options._fraction,
+        type=_options.fraction,
         default=0.0,
         help="dropout rate after each hidden layer",
     )
     parser.add_argument(
         "--validation-split",
-        type=_options._fraction,
+        type=_options.fraction,
         default=0.0,
         metavar="FRACTION",
         help="hold out this share of the training images to record validation "
@@ -68,9 +68,9 @@ def add_parser(commands):
 
 def run(args, out):
     """Train, print the test accuracy, save with --output; return the exit code."""
-    X_train, y_train = _console._mnist("train", args.data_home)
-    X_test, y_test = _console._mnist("test", args.data_home)
-    log = _console._log(args, out)
+    X_train, y_train = _console.mnist("train", args.data_home)
+    X_test, y_test = _console.mnist("test", args.data_home)
+    log = _console.log_stream(args, out)
     pipeline, fit_time = _fit(args, X_train, y_train, log)
     accuracy = pipeline.score(X_test, y_test)
     mlp = pipeline[-1]
@@ -92,7 +92,7 @@ def run(args, out):
         "history": dict(mlp.history_),
         "model": args.output,
     }
-    _console._emit(args, out, result, lines)
+    _console.emit(args, out, result, lines)
     return 0
 
 
@@ -102,7 +102,7 @@ def _fit(args, X, y, log):
     Ctrl-C waits for the end of a batch or epoch, then the command exits
     with code 130 (:data:`skmnist._interrupt.EXIT`).
     """
-    keras = _console._import_keras()
+    keras = _console.import_keras()
     from ..pipeline import make_mnist_pipeline
 
     pipeline = make_mnist_pipeline(
@@ -113,7 +113,7 @@ def _fit(args, X, y, log):
         validation_split=args.validation_split,
         early_stopping=args.early_stopping,
         random_state=args.random_state,
-        callbacks=[_console._progress_callback(keras, args.epochs, log)],
+        callbacks=[_console.progress_callback(keras, args.epochs, log)],
     )
     print(
         f"training on {len(X)} images: hidden layers "

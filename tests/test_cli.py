@@ -581,18 +581,36 @@ def test_report_writes_figures_and_a_page(trained, tmp_path):
         (["evaluate"], "the following arguments are required: MODEL"),
         (["predict", "model.skmnist"], "the following arguments are required: IMAGE"),
         (["search", "--epochs", "5,x"], "comma-separated positive integers"),
-        (["search", "--cv", "0"], "--cv: expected a positive integer"),
+        (["search", "--cv", "0"], "--cv: expected an integer of at least 2"),
         (
             ["report", "model.skmnist"],
             "the following arguments are required: --output-dir",
         ),
         (["fly"], "invalid choice: 'fly'"),
+        # valid for argparse's int, refused by the estimator seconds later
+        (["train", "--random-state", "-1"], "--random-state: expected an integer"),
+        (["train", "--random-state", str(2**32)], "from 0 to 4294967295"),
+        (["search", "--random-state", "-5"], "--random-state: expected an integer"),
+        (["search", "--cv", "1"], "--cv: expected an integer of at least 2"),
+        (["search", "--n-jobs", "0"], "--n-jobs: expected a nonzero integer"),
+        (["train", "--batch-size", "9" * 12], "--batch-size: expected a positive"),
+        (["train", "--epochs", "9" * 5000], "--epochs: expected a positive integer"),
+        # digits int() refuses or takes: "invalid _positive_int value" before
+        (["train", "--epochs", "\u00b2"], "--epochs: expected a positive integer"),
+        (["predict", "m", "x.png", "--top-k", "\u0663"], "--top-k: expected a"),
+        (["search", "--epochs", "1,\u00b2"], "comma-separated positive integers"),
+        (["train", "--hidden-layer-sizes", "\u00b2"], "positive layer widths"),
+        (["search", "--scheduler", "local:\u00b2"], "expected local:N"),
+        (["train", "--validation-split", "nan"], "expected a number in [0, 1)"),
+        (["train", "--dropout", "1e999"], "expected a number in [0, 1)"),
     ],
 )
 def test_bad_usage_exits_2(args, message):
     result = skmnist(*args)
     assert result.returncode == 2
+    assert result.stderr.startswith("usage: skmnist")
     assert message in result.stderr
+    assert not re.search(r"invalid \w+ value", result.stderr)  # a function's name
 
 
 def test_missing_data_offline_exits_1_with_one_line(tmp_path):

@@ -16,11 +16,12 @@ from . import _console, _options
 def _scheduler(text):
     """``local:N`` or the address of a Dask scheduler."""
     if text.startswith(LOCAL_PREFIX):
-        count = text.removeprefix(LOCAL_PREFIX)
-        if not (count.isdigit() and int(count) >= 1):
+        try:
+            _options.positive_int(text.removeprefix(LOCAL_PREFIX))
+        except argparse.ArgumentTypeError:
             raise argparse.ArgumentTypeError(
                 f"expected local:N with N a positive number of workers, got {text!r}"
-            )
+            ) from None
     return text
 
 
@@ -50,13 +51,13 @@ def add_parser(commands):
     )
     parser.add_argument(
         "--cv",
-        type=_options.positive_int,
+        type=_options.fold_count,
         default=3,
         help="cross-validation folds (default: 3)",
     )
     parser.add_argument(
         "--n-jobs",
-        type=int,
+        type=_options.n_jobs,
         default=None,
         help="fits run in parallel (default: 1 here, every worker with --scheduler; "
         "-1: all cores)",
@@ -77,7 +78,9 @@ def add_parser(commands):
         metavar="N",
         help="search on the first N training images only",
     )
-    parser.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
+    parser.add_argument(
+        "--random-state", type=_options.seed, default=0, help="seed (default: 0)"
+    )
     _options.add_output(parser, "save the best model here")
     parser.add_argument(
         "--results",

@@ -56,7 +56,10 @@ def add_parser(commands):
         help="stop when the accuracy on a held-out tenth stops improving",
     )
     parser.add_argument(
-        "--random-state", type=int, default=None, help="seed for a reproducible model"
+        "--random-state",
+        type=_options.seed,
+        default=None,
+        help="seed for a reproducible model",
     )
     _options.add_output(
         parser, "write the trained model to PATH (a model file for skmnist.load)"

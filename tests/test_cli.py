@@ -383,12 +383,16 @@ def test_predict_reports_any_failure_to_read_an_image(
     }
     read_digit = _handwriting.read_digit
 
-    def failing(path, shape):
-        if os.path.basename(path) in failures:
-            raise failures[os.path.basename(path)]
-        return read_digit(path, shape)
+    def failing(file, shape):  # given the open file
+        name = os.path.basename(file.name)
+        if name in failures:
+            raise failures[name]
+        return read_digit(file, shape)
 
+    for name in failures:
+        (tmp_path / name).write_bytes(good.read_bytes())
     monkeypatch.setattr(_handwriting, "read_digit", failing)
+    monkeypatch.chdir(tmp_path)
     assert main(["predict", str(model), *failures, str(good)]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines[:3] == [
@@ -411,6 +415,73 @@ def small_model(mnist_train, tmp_path_factory):
     path = tmp_path_factory.mktemp("export") / "model.skmnist"
     skmnist_package.save(pipe, path)
     return path
+
+
+def test_predict_refuses_special_files_without_blocking(
+    small_model, mnist_test, tmp_path
+):
+    # Before: the FIFO blocked the command for ever, and the image before it
+    # was never reported.
+    import socket
+
+    good = tmp_path / "seven.png"
+    _write_digit(mnist_test[0][0], "enlarged", good)
+    fifo = tmp_path / "fifo.png"
+    os.mkfifo(fifo)
+    to_fifo = tmp_path / "link.png"
+    to_fifo.symlink_to(fifo)
+    folder = tmp_path / "folder.png"
+    folder.mkdir()
+    sock = tmp_path / "sock.png"
+    listening = socket.socket(socket.AF_UNIX)
+    listening.bind(str(sock))
+    loop = tmp_path / "loop.png"
+    loop.symlink_to(loop)
+    files = [good, fifo, to_fifo, folder, "/dev/zero", sock, loop, good]
+    try:
+        result = skmnist("predict", str(small_model), *map(str, files), timeout=120)
+    finally:
+        listening.close()
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[1:7] == [
+        f"{fifo}: error: not a regular file: a FIFO (named pipe)",
+        f"{to_fifo}: error: not a regular file: a FIFO (named pipe)",
+        f"{folder}: error: not a regular file: a directory",
+        "/dev/zero: error: not a regular file: a character device",
+        f"{sock}: error: not a regular file: a socket",
+        f"{loop}: error: [Errno 40] Too many levels of symbolic links: '{loop}'",
+    ]
+    assert re.fullmatch(re.escape(str(good)) + r": 7 \(\d\.\d{3}\)", lines[0])
+    assert lines[-1] == lines[0] and len(lines) == len(files)
+
+
+def test_predict_reports_each_image_as_it_is_known(small_model, mnist_test, tmp_path):
+    # Before: every line came at the end, so Ctrl-C during a long run (or a
+    # file that never ends) lost the answers already known.
+    good = tmp_path / "seven.png"
+    _write_digit(mnist_test[0][0], "enlarged", good)
+    for json_flag in ([], ["--json"]):
+        proc = subprocess.Popen(
+            [EXE, "predict", str(small_model), *[str(good)] * 20_000, *json_flag],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            first = proc.stdout.readline()
+            second = proc.stdout.readline()
+            running = proc.poll() is None
+            proc.send_signal(signal.SIGINT)
+            rest, err = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+        assert running and proc.returncode == 130, err
+        if json_flag:
+            assert first == "[\n" and second == "  {\n"
+        else:
+            assert re.fullmatch(re.escape(str(good)) + r": 7 \(\d\.\d{3}\)\n", first)
+        assert rest.count(str(good)) < 20_000 - 1
 
 
 def test_export_writes_an_onnx_file_that_answers_as_the_model(

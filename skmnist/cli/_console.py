@@ -29,6 +29,32 @@ def emit(args, out, result, lines):
             print(line, file=out)
 
 
+class JsonArrayWriter:
+    """Write a JSON array to ``out`` an item at a time, as :func:`emit` would whole.
+
+    Each item is on ``out`` (flushed) as soon as it is appended; the text
+    is the same as ``json.dump(items, out, indent=2)`` once the ``with``
+    ends.
+    """
+
+    def __init__(self, out):
+        self.out = out
+        self.count = 0
+
+    def __enter__(self):
+        return self
+
+    def append(self, item):
+        text = json.dumps(item, indent=2).replace("\n", "\n  ")
+        self.count += 1
+        self.out.write(("[\n  " if self.count == 1 else ",\n  ") + text)
+        self.out.flush()
+
+    def __exit__(self, *exc_info):
+        self.out.write("\n]\n" if self.count else "[]\n")
+        self.out.flush()
+
+
 def log_stream(args, out):
     """Where progress goes: stderr with --json, so that stdout stays JSON."""
     return sys.stderr if args.json else out

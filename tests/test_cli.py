@@ -8,6 +8,7 @@ TensorFlow's start-up, about 6 s, each time. ``train --json`` stays a real
 process, to show that stdout holds nothing but the JSON.
 """
 
+import io
 import json
 import os
 import pty
@@ -482,6 +483,110 @@ def test_predict_reports_each_image_as_it_is_known(small_model, mnist_test, tmp_
         else:
             assert re.fullmatch(re.escape(str(good)) + r": 7 \(\d\.\d{3}\)\n", first)
         assert rest.count(str(good)) < 20_000 - 1
+
+
+HOSTILE_LABELS = [
+    "seven\nforged.png: 1 (1.000)",  # a forged output line
+    "\x1b]0;owned\x07\x1b[2J",  # retitles and clears the terminal
+    "\u202eevil",  # right-to-left override: the rest reads backwards
+    "nul\x00byte",
+    "tab\there",
+    "zero\u200bwidth",
+    "line\u2028separator",
+    "\x9bcsi",  # the 8-bit control sequence introducer
+    "é ok",  # printable: unchanged
+    "plain",
+]
+
+
+def test_untrusted_text_is_escaped_on_the_terminal_and_exact_in_json(tmp_path, capsys):
+    # Before: labels and file names went to the terminal raw.
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    labels = np.array(HOSTILE_LABELS, dtype=object)[y]
+    pipe = skmnist_package.make_mnist_pipeline(epochs=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe.fit(X.reshape(-1, 8, 8) * 15, labels)
+    model = tmp_path / "hostile.skmnist"
+    skmnist_package.save(pipe, model)
+    # every label, from an image of each class; a file name with controls too
+    files = []
+    for k in range(10):
+        path = tmp_path / f"digit{k}\n\x1b[1m.png"
+        Image.fromarray((X[y == k][0].reshape(8, 8) * 15).astype(np.uint8)).save(path)
+        files.append(str(path))
+    result = skmnist("predict", str(model), *files, "--top-k", "10")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 10  # no forged line
+    assert not re.search(
+        r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u2028\u202e]", result.stdout
+    )
+    for line, path in zip(lines, files, strict=True):
+        escaped_path = path.replace("\n", "\\x0a").replace("\x1b", "\\x1b")
+        assert line.startswith(f"{escaped_path}: ")
+    everything = result.stdout
+    for fragment in [
+        "seven\\x0aforged.png: 1 (1.000)",
+        "\\x1b]0;owned\\x07\\x1b[2J",
+        "\\u202eevil",
+        "nul\\x00byte",
+        "tab\\x09here",
+        "zero\\u200bwidth",
+        "line\\u2028separator",
+        "\\x9bcsi",
+        "é ok",
+        "plain",
+    ]:
+        assert fragment in everything, fragment
+    # --json: the labels and the file names exactly
+    assert main(["predict", str(model), *files, "--top-k", "10", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [item["file"] for item in data] == files
+    assert {p["class"] for p in data[0]["predictions"]} == set(HOSTILE_LABELS)
+    # a file name that is not UTF-8, and an error line naming a hostile path
+    raw = os.path.join(os.fsencode(tmp_path), b"\xff\x1b[2J.png")
+    result = subprocess.run(
+        [EXE, "predict", os.fsencode(model), raw], capture_output=True
+    )
+    assert result.returncode == 1
+    assert (
+        result.stdout.decode() == f"{tmp_path}/\\xff\\x1b[2J.png: error: no such file\n"
+    )
+
+
+def test_predict_json_never_prints_nan(small_model, mnist_test, tmp_path):
+    # A model file whose float64 weights overflow float32 predicted NaN, and
+    # --json printed NaN, which is not JSON.
+    import zipfile
+
+    with zipfile.ZipFile(small_model) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    with np.load(io.BytesIO(members["weights.npz"])) as npz:
+        weights = {key: npz[key] for key in npz.files}
+    first = sorted(weights)[0]
+    weights[first] = np.full(weights[first].shape, 1e300)
+    buffer = io.BytesIO()
+    np.savez(buffer, **weights)
+    members["weights.npz"] = buffer.getvalue()
+    bad = tmp_path / "overflow.skmnist"
+    with zipfile.ZipFile(bad, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    good = tmp_path / "seven.png"
+    _write_digit(mnist_test[0][0], "enlarged", good)
+    result = skmnist("predict", str(bad), str(good), "--json")
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} in the JSON output")
+
+    if result.returncode == 0:  # predicted: the numbers are JSON's
+        data = json.loads(result.stdout, parse_constant=refuse)
+        assert data[0]["file"] == str(good)
+    else:  # or the model is refused, in one line
+        assert result.stdout == "" and "Traceback" not in result.stderr
 
 
 def test_export_writes_an_onnx_file_that_answers_as_the_model(

@@ -18,7 +18,7 @@ import argparse
 import sys
 
 from .. import __version__
-from . import evaluate, export, predict, report, search, train
+from . import _console, evaluate, export, predict, report, search, train
 
 __all__ = ["main"]
 
@@ -70,7 +70,7 @@ def main(argv=None):
         if args.debug:
             raise
         message = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"skmnist: error: {message}", file=sys.stderr)
+        print(f"skmnist: error: {_console.printable(message)}", file=sys.stderr)
         return 1
 
 

@@ -9,6 +9,7 @@ returns.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import json
+import math
 import os
 import sys
 import time
@@ -19,10 +20,51 @@ class Failure(Exception):
     """A run-time failure whose message is all the user needs."""
 
 
+def printable(text):
+    """``text`` with every character a terminal would act on escaped.
+
+    Untrusted text (class labels from a model file, file names) goes to the
+    terminal through this: a newline could forge an output line, an escape
+    sequence change the terminal, a BiDi override reverse what is read.
+    Control, format and separator characters become ``\\xNN``,
+    ``\\uNNNN`` or ``\\UNNNNNNNN``; the bytes of a file name that are not
+    UTF-8 (kept by Python as lone surrogates) become ``\\xNN``.
+    """
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _escape(c) for c in text)
+
+
+def _escape(char):
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte os.fsdecode could not decode
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def json_safe(value):
+    """``value`` with NaN and infinities as None: JSON has no such numbers."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
+
+
 def emit(args, out, result, lines):
-    """Print ``result`` as JSON with --json, else the human-readable ``lines``."""
+    """Print ``result`` as JSON with --json, else the human-readable ``lines``.
+
+    The JSON is exact (strings as they are, escaped by JSON's rules), but
+    for non-finite numbers, which are ``null``. Untrusted text in ``lines``
+    must have gone through :func:`printable`.
+    """
     if args.json:
-        json.dump(result, out, indent=2)
+        json.dump(json_safe(result), out, indent=2, allow_nan=False)
         out.write("\n")
     else:
         for line in lines:
@@ -45,7 +87,8 @@ class JsonArrayWriter:
         return self
 
     def append(self, item):
-        text = json.dumps(item, indent=2).replace("\n", "\n  ")
+        text = json.dumps(json_safe(item), indent=2, allow_nan=False)
+        text = text.replace("\n", "\n  ")
         self.count += 1
         self.out.write(("[\n  " if self.count == 1 else ",\n  ") + text)
         self.out.flush()

@@ -55,7 +55,7 @@ def run(args, out):
     }
     result = {"file": args.output, "bytes": size, **io}
     lines = [
-        f"wrote {args.output} ({size / 1024:.1f} KiB, ONNX opset "
+        f"wrote {_console.printable(args.output)} ({size / 1024:.1f} KiB, ONNX opset "
         f"{proto.opset_import[0].version})",
         *(f"  input  {_line(v)}" for v in io["inputs"]),
         *(f"  output {_line(v)}" for v in io["outputs"]),

@@ -61,12 +61,15 @@ def run(args, out):
                 failed = True
                 reason = _reason(exc)
                 result = {"file": path, "error": reason}
-                line = f"{path}: error: {reason}"
+                line = (
+                    f"{_console.printable(path)}: error: {_console.printable(reason)}"
+                )
             else:
                 ranked = _top_classes(model, image, args.top_k)
                 result = {"file": path, "predictions": ranked}
-                line = f"{path}: " + ", ".join(
-                    f"{r['class']} ({r['probability']:.3f})" for r in ranked
+                line = f"{_console.printable(path)}: " + ", ".join(
+                    f"{_console.printable(r['class'])} ({r['probability']:.3f})"
+                    for r in ranked
                 )
             if args.json:
                 array.append(result)

@@ -40,5 +40,5 @@ def run(args, out):
     results = read_results(args.search_results) if args.search_results else None
     files = write_report(model, X_test, y_test, args.output_dir, search_results=results)
     for path in files:
-        print(path, file=out)
+        print(_console.printable(path), file=out)
     return 0

@@ -113,10 +113,10 @@ def run(args, out):
         from ..persistence import save
 
         save(search.best_estimator_, args.output)
-        lines.append(f"best model saved to {args.output}")
+        lines.append(f"best model saved to {_console.printable(args.output)}")
     if args.results:
         results.write_results(rows, args.results)
-        lines.append(f"results saved to {args.results}")
+        lines.append(f"results saved to {_console.printable(args.results)}")
     result = {
         "best_params": {
             results.EPOCHS: best[results.EPOCHS],

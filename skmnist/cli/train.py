@@ -86,7 +86,7 @@ def run(args, out):
         from ..persistence import save
 
         save(pipeline, args.output)
-        lines.append(f"model saved to {args.output}")
+        lines.append(f"model saved to {_console.printable(args.output)}")
     result = {
         "test_accuracy": accuracy,
         "n_test": len(X_test),

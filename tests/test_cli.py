@@ -589,6 +589,24 @@ def test_predict_json_never_prints_nan(small_model, mnist_test, tmp_path):
         assert result.stdout == "" and "Traceback" not in result.stderr
 
 
+def test_predict_with_a_pipeline_fitted_on_flat_rows(mnist_train, mnist_test, tmp_path):
+    # Before: "not enough values to unpack (expected 2, got 1)" for every image.
+    X, y = mnist_train
+    pipe = skmnist_package.make_mnist_pipeline(epochs=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe.fit(X[:3000].reshape(3000, -1), y[:3000])
+    model = tmp_path / "flat.skmnist"
+    skmnist_package.save(pipe, model)
+    good = tmp_path / "seven.png"
+    _write_digit(mnist_test[0][0], "enlarged", good)
+    result = skmnist("predict", str(model), str(good))
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(
+        re.escape(str(good)) + r": \d \(\d\.\d{3}\)", result.stdout.strip()
+    )
+
+
 def test_export_writes_an_onnx_file_that_answers_as_the_model(
     small_model, mnist_test, tmp_path
 ):

@@ -136,8 +136,9 @@ def _image_shape(model):
     """``(height, width)`` of the images the model was fitted on."""
     first = model[0] if hasattr(model, "steps") else model
     shape = getattr(first, "image_shape_", None)
-    if shape is not None:
+    if shape is not None and len(shape) == 2:
         return tuple(shape)
+    # fitted on flat rows: square images of as many pixels
     side = int(round(model.n_features_in_**0.5))
     if side * side != model.n_features_in_:
         raise _console.Failure(

@@ -704,6 +704,23 @@ def test_search_ranks_saves_the_best_and_the_results(mnist_home, tmp_path):
     assert skmnist_package.load(best)[-1].n_iter_ in (1, 2)
 
 
+def test_a_warning_is_one_line_once_and_in_full_with_v(mnist_home):
+    # Before: each fit's ConvergenceWarning in two lines, with the path of
+    # scikit-learn's source in the virtual environment.
+    args = ["search", "--epochs", "1", "--hidden-layer-sizes", "8", "--cv", "2"]
+    args += ["--max-samples", "300"]
+    quiet = skmnist(*args)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr.splitlines() == [
+        "skmnist: warning: Stochastic Optimizer: Maximum iterations (1) reached and "
+        "the optimization hasn't converged yet. (ConvergenceWarning)"
+    ]
+    verbose = skmnist(*args, "-v")
+    assert verbose.returncode == 0, verbose.stderr
+    assert re.search(r"\.py:\d+: ConvergenceWarning: Stochastic", verbose.stderr)
+    assert "skmnist: warning" not in verbose.stderr
+
+
 @pytest.mark.slow
 def test_search_json(mnist_home, tmp_path, capsys):
     results = tmp_path / "results.json"

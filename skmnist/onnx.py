@@ -21,6 +21,8 @@ import sys
 import numpy as np
 from sklearn.exceptions import NotFittedError
 
+from ._optional import import_onnx
+
 __all__ = ["to_onnx"]
 
 # The ONNX operator set and IR version the graph is written for. Opset 17
@@ -34,21 +36,6 @@ IR_VERSION = 8
 INPUT_DTYPES = ("uint8", "uint16", "int32", "int64", "float32", "float64")
 
 _ACTIVATION_OPS = {"relu": "Relu", "tanh": "Tanh", "sigmoid": "Sigmoid"}
-
-_INSTALL = 'pip install "skmnist[onnx]"'
-
-
-def _import_onnx():
-    """The onnx package, or an ImportError that says how to install it."""
-    try:
-        import onnx
-    except ImportError as exc:
-        raise ImportError(
-            f"skmnist.to_onnx needs the onnx package, which is not installed "
-            f"({exc}). Install skmnist's onnx extra: {_INSTALL} (it brings onnx "
-            "and onnxruntime)."
-        ) from exc
-    return onnx
 
 
 def _steps(estimator):
@@ -240,7 +227,7 @@ def to_onnx(estimator, *, input_dtype=None):
             f"input_dtype must be one of {list(INPUT_DTYPES)} or None; got "
             f"{input_dtype!r}."
         )
-    onnx = _import_onnx()
+    onnx = import_onnx()
     return _build(onnx, flattener, classifier, np.dtype(input_dtype))
 
 

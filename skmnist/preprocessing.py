@@ -35,7 +35,8 @@ class ImageFlattener(TransformerMixin, BaseEstimator):
     scaled into nonsense.
 
     The image shape is learned in :meth:`fit`. :meth:`transform` accepts that
-    shape or its flat equivalent, and refuses other sizes.
+    shape or its flat equivalent, and refuses other sizes. Fitted on flat
+    rows, it also accepts grey-scale images of as many pixels.
 
     Parameters
     ----------
@@ -95,10 +96,47 @@ class ImageFlattener(TransformerMixin, BaseEstimator):
             f"finite number or 'auto'; got {value!r}."
         )
 
+    def _accepts(self, shape):
+        """Whether images of ``shape`` are what :meth:`fit` saw.
+
+        Images of the fitted shape, or flat rows of as many pixels; after a
+        fit on flat rows, also grey-scale images of that many pixels (MNIST's
+        ``data`` and ``images`` are the same pictures).
+        """
+        if shape in (self.image_shape_, (self.n_features_in_,)):
+            return True
+        return (
+            len(self.image_shape_) == 1
+            and len(shape) == 2
+            and int(np.prod(shape)) == self.n_features_in_
+        )
+
+    def _size_error(self, shape, X):
+        got = "x".join(map(str, shape))
+        if len(self.image_shape_) == 1:
+            return ValueError(
+                f"X has {int(np.prod(shape))} features, but ImageFlattener is "
+                f"expecting {self.n_features_in_} features as input: it was fitted "
+                f"on rows of {self.n_features_in_} pixels, got {got} (input of "
+                f"shape {X.shape}). Pass rows or images of {self.n_features_in_} "
+                "pixels, or refit on images of the new size."
+            )
+        fitted = "x".join(map(str, self.image_shape_))
+        return ValueError(
+            f"X has {int(np.prod(shape))} features, but ImageFlattener is "
+            f"expecting {self.n_features_in_} features as input: it was fitted "
+            f"on {fitted} images, got {got} (input of shape {X.shape}). Resize "
+            f"the images to {fitted} or refit on images of the new size."
+        )
+
     def _validate(self, X, reset):
         """Check X; return it as an array and the shape of one image."""
-        if not reset and _validation.passes_unchanged(
-            self, X, (self.image_shape_, (self.n_features_in_,))
+        if (
+            not reset
+            and _validation.passes_unchanged(
+                self, X, (X.shape[1:],) if hasattr(X, "shape") else ()
+            )
+            and self._accepts(X.shape[1:])
         ):
             return X.reshape(len(X), -1), X.shape[1:]
         X_in = X
@@ -110,15 +148,8 @@ class ImageFlattener(TransformerMixin, BaseEstimator):
                 "width), (n_samples, height, width, 1) or (n_samples, n_pixels); got "
                 f"an array of shape {X.shape}. Convert colour images to grey first."
             )
-        if not reset and shape not in (self.image_shape_, (self.n_features_in_,)):
-            fitted = "x".join(map(str, self.image_shape_))
-            got = "x".join(map(str, shape))
-            raise ValueError(
-                f"X has {int(np.prod(shape))} features, but ImageFlattener is "
-                f"expecting {self.n_features_in_} features as input: it was fitted "
-                f"on {fitted} images, got {got} (input of shape {X.shape}). Resize "
-                f"the images to {fitted} or refit on images of the new size."
-            )
+        if not reset and not self._accepts(shape):
+            raise self._size_error(shape, X)
         X = X.reshape(len(X), -1)
         # sklearn's own checks set or compare n_features_in_ and feature names.
         validate_data(

@@ -8,6 +8,7 @@ TensorFlow's start-up, about 6 s, each time. ``train --json`` stays a real
 process, to show that stdout holds nothing but the JSON.
 """
 
+import io
 import json
 import os
 import pty
@@ -16,6 +17,7 @@ import select
 import signal
 import subprocess
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -181,6 +183,34 @@ def test_on_a_terminal_a_progress_bar_then_ctrl_c_between_epochs(mnist_home, tmp
     )
     assert proc.returncode == 130
     assert err.decode().strip().splitlines() == ["skmnist: interrupted, nothing saved"]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_search_not_only_its_current_fit(mnist_home, tmp_path):
+    # Before: each fit deferred Ctrl-C by itself, so Ctrl-C cut the running
+    # fit short (with a warning) and the search went on with the next ones.
+    best = tmp_path / "best.skmnist"
+    proc = subprocess.Popen(
+        [EXE, "search", "--epochs", "100", "--hidden-layer-sizes", "16", "32",
+         "--cv", "3", "--max-samples", "2000", "--output", str(best)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        for line in proc.stdout:
+            if "[CV] END" in line:  # the first fit is done: well into the second
+                time.sleep(1)
+                break
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "skmnist: interrupted, nothing saved"
+    assert "Training interrupted" not in err
+    assert out.count("[CV] END") == 0  # the first one was read above
     assert list(tmp_path.iterdir()) == []
 
 
@@ -355,12 +385,16 @@ def test_predict_reports_any_failure_to_read_an_image(
     }
     read_digit = _handwriting.read_digit
 
-    def failing(path, shape):
-        if os.path.basename(path) in failures:
-            raise failures[os.path.basename(path)]
-        return read_digit(path, shape)
+    def failing(file, shape):  # given the open file
+        name = os.path.basename(file.name)
+        if name in failures:
+            raise failures[name]
+        return read_digit(file, shape)
 
+    for name in failures:
+        (tmp_path / name).write_bytes(good.read_bytes())
     monkeypatch.setattr(_handwriting, "read_digit", failing)
+    monkeypatch.chdir(tmp_path)
     assert main(["predict", str(model), *failures, str(good)]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines[:3] == [
@@ -383,6 +417,195 @@ def small_model(mnist_train, tmp_path_factory):
     path = tmp_path_factory.mktemp("export") / "model.skmnist"
     skmnist_package.save(pipe, path)
     return path
+
+
+def test_predict_refuses_special_files_without_blocking(
+    small_model, mnist_test, tmp_path
+):
+    # Before: the FIFO blocked the command for ever, and the image before it
+    # was never reported.
+    import socket
+
+    good = tmp_path / "seven.png"
+    _write_digit(mnist_test[0][0], "enlarged", good)
+    fifo = tmp_path / "fifo.png"
+    os.mkfifo(fifo)
+    to_fifo = tmp_path / "link.png"
+    to_fifo.symlink_to(fifo)
+    folder = tmp_path / "folder.png"
+    folder.mkdir()
+    sock = tmp_path / "sock.png"
+    listening = socket.socket(socket.AF_UNIX)
+    listening.bind(str(sock))
+    loop = tmp_path / "loop.png"
+    loop.symlink_to(loop)
+    files = [good, fifo, to_fifo, folder, "/dev/zero", sock, loop, good]
+    try:
+        result = skmnist("predict", str(small_model), *map(str, files), timeout=120)
+    finally:
+        listening.close()
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[1:7] == [
+        f"{fifo}: error: not a regular file: a FIFO (named pipe)",
+        f"{to_fifo}: error: not a regular file: a FIFO (named pipe)",
+        f"{folder}: error: not a regular file: a directory",
+        "/dev/zero: error: not a regular file: a character device",
+        f"{sock}: error: not a regular file: a socket",
+        f"{loop}: error: [Errno 40] Too many levels of symbolic links: '{loop}'",
+    ]
+    assert re.fullmatch(re.escape(str(good)) + r": 7 \(\d\.\d{3}\)", lines[0])
+    assert lines[-1] == lines[0] and len(lines) == len(files)
+
+
+def test_predict_reports_each_image_as_it_is_known(small_model, mnist_test, tmp_path):
+    # Before: every line came at the end, so Ctrl-C during a long run (or a
+    # file that never ends) lost the answers already known.
+    good = tmp_path / "seven.png"
+    _write_digit(mnist_test[0][0], "enlarged", good)
+    for json_flag in ([], ["--json"]):
+        proc = subprocess.Popen(
+            [EXE, "predict", str(small_model), *[str(good)] * 20_000, *json_flag],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            first = proc.stdout.readline()
+            second = proc.stdout.readline()
+            running = proc.poll() is None
+            proc.send_signal(signal.SIGINT)
+            rest, err = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+        assert running and proc.returncode == 130, err
+        if json_flag:
+            assert first == "[\n" and second == "  {\n"
+        else:
+            assert re.fullmatch(re.escape(str(good)) + r": 7 \(\d\.\d{3}\)\n", first)
+        assert rest.count(str(good)) < 20_000 - 1
+
+
+HOSTILE_LABELS = [
+    "seven\nforged.png: 1 (1.000)",  # a forged output line
+    "\x1b]0;owned\x07\x1b[2J",  # retitles and clears the terminal
+    "\u202eevil",  # right-to-left override: the rest reads backwards
+    "nul\x00byte",
+    "tab\there",
+    "zero\u200bwidth",
+    "line\u2028separator",
+    "\x9bcsi",  # the 8-bit control sequence introducer
+    "é ok",  # printable: unchanged
+    "plain",
+]
+
+
+def test_untrusted_text_is_escaped_on_the_terminal_and_exact_in_json(tmp_path, capsys):
+    # Before: labels and file names went to the terminal raw.
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    labels = np.array(HOSTILE_LABELS, dtype=object)[y]
+    pipe = skmnist_package.make_mnist_pipeline(epochs=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe.fit(X.reshape(-1, 8, 8) * 15, labels)
+    model = tmp_path / "hostile.skmnist"
+    skmnist_package.save(pipe, model)
+    # every label, from an image of each class; a file name with controls too
+    files = []
+    for k in range(10):
+        path = tmp_path / f"digit{k}\n\x1b[1m.png"
+        Image.fromarray((X[y == k][0].reshape(8, 8) * 15).astype(np.uint8)).save(path)
+        files.append(str(path))
+    result = skmnist("predict", str(model), *files, "--top-k", "10")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 10  # no forged line
+    assert not re.search(
+        r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u2028\u202e]", result.stdout
+    )
+    for line, path in zip(lines, files, strict=True):
+        escaped_path = path.replace("\n", "\\x0a").replace("\x1b", "\\x1b")
+        assert line.startswith(f"{escaped_path}: ")
+    everything = result.stdout
+    for fragment in [
+        "seven\\x0aforged.png: 1 (1.000)",
+        "\\x1b]0;owned\\x07\\x1b[2J",
+        "\\u202eevil",
+        "nul\\x00byte",
+        "tab\\x09here",
+        "zero\\u200bwidth",
+        "line\\u2028separator",
+        "\\x9bcsi",
+        "é ok",
+        "plain",
+    ]:
+        assert fragment in everything, fragment
+    # --json: the labels and the file names exactly
+    assert main(["predict", str(model), *files, "--top-k", "10", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [item["file"] for item in data] == files
+    assert {p["class"] for p in data[0]["predictions"]} == set(HOSTILE_LABELS)
+    # a file name that is not UTF-8, and an error line naming a hostile path
+    raw = os.path.join(os.fsencode(tmp_path), b"\xff\x1b[2J.png")
+    result = subprocess.run(
+        [EXE, "predict", os.fsencode(model), raw], capture_output=True
+    )
+    assert result.returncode == 1
+    assert (
+        result.stdout.decode() == f"{tmp_path}/\\xff\\x1b[2J.png: error: no such file\n"
+    )
+
+
+def test_predict_json_never_prints_nan(small_model, mnist_test, tmp_path):
+    # A model file whose float64 weights overflow float32 predicted NaN, and
+    # --json printed NaN, which is not JSON.
+    import zipfile
+
+    with zipfile.ZipFile(small_model) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    with np.load(io.BytesIO(members["weights.npz"])) as npz:
+        weights = {key: npz[key] for key in npz.files}
+    first = sorted(weights)[0]
+    weights[first] = np.full(weights[first].shape, 1e300)
+    buffer = io.BytesIO()
+    np.savez(buffer, **weights)
+    members["weights.npz"] = buffer.getvalue()
+    bad = tmp_path / "overflow.skmnist"
+    with zipfile.ZipFile(bad, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    good = tmp_path / "seven.png"
+    _write_digit(mnist_test[0][0], "enlarged", good)
+    result = skmnist("predict", str(bad), str(good), "--json")
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} in the JSON output")
+
+    if result.returncode == 0:  # predicted: the numbers are JSON's
+        data = json.loads(result.stdout, parse_constant=refuse)
+        assert data[0]["file"] == str(good)
+    else:  # or the model is refused, in one line
+        assert result.stdout == "" and "Traceback" not in result.stderr
+
+
+def test_predict_with_a_pipeline_fitted_on_flat_rows(mnist_train, mnist_test, tmp_path):
+    # Before: "not enough values to unpack (expected 2, got 1)" for every image.
+    X, y = mnist_train
+    pipe = skmnist_package.make_mnist_pipeline(epochs=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe.fit(X[:3000].reshape(3000, -1), y[:3000])
+    model = tmp_path / "flat.skmnist"
+    skmnist_package.save(pipe, model)
+    good = tmp_path / "seven.png"
+    _write_digit(mnist_test[0][0], "enlarged", good)
+    result = skmnist("predict", str(model), str(good))
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(
+        re.escape(str(good)) + r": \d \(\d\.\d{3}\)", result.stdout.strip()
+    )
 
 
 def test_export_writes_an_onnx_file_that_answers_as_the_model(
@@ -482,6 +705,23 @@ def test_search_ranks_saves_the_best_and_the_results(mnist_home, tmp_path):
     assert skmnist_package.load(best)[-1].n_iter_ in (1, 2)
 
 
+def test_a_warning_is_one_line_once_and_in_full_with_v(mnist_home):
+    # Before: each fit's ConvergenceWarning in two lines, with the path of
+    # scikit-learn's source in the virtual environment.
+    args = ["search", "--epochs", "1", "--hidden-layer-sizes", "8", "--cv", "2"]
+    args += ["--max-samples", "300"]
+    quiet = skmnist(*args)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr.splitlines() == [
+        "skmnist: warning: Stochastic Optimizer: Maximum iterations (1) reached and "
+        "the optimization hasn't converged yet. (ConvergenceWarning)"
+    ]
+    verbose = skmnist(*args, "-v")
+    assert verbose.returncode == 0, verbose.stderr
+    assert re.search(r"\.py:\d+: ConvergenceWarning: Stochastic", verbose.stderr)
+    assert "skmnist: warning" not in verbose.stderr
+
+
 @pytest.mark.slow
 def test_search_json(mnist_home, tmp_path, capsys):
     results = tmp_path / "results.json"
@@ -553,18 +793,36 @@ def test_report_writes_figures_and_a_page(trained, tmp_path):
         (["evaluate"], "the following arguments are required: MODEL"),
         (["predict", "model.skmnist"], "the following arguments are required: IMAGE"),
         (["search", "--epochs", "5,x"], "comma-separated positive integers"),
-        (["search", "--cv", "0"], "--cv: expected a positive integer"),
+        (["search", "--cv", "0"], "--cv: expected an integer of at least 2"),
         (
             ["report", "model.skmnist"],
             "the following arguments are required: --output-dir",
         ),
         (["fly"], "invalid choice: 'fly'"),
+        # valid for argparse's int, refused by the estimator seconds later
+        (["train", "--random-state", "-1"], "--random-state: expected an integer"),
+        (["train", "--random-state", str(2**32)], "from 0 to 4294967295"),
+        (["search", "--random-state", "-5"], "--random-state: expected an integer"),
+        (["search", "--cv", "1"], "--cv: expected an integer of at least 2"),
+        (["search", "--n-jobs", "0"], "--n-jobs: expected a nonzero integer"),
+        (["train", "--batch-size", "9" * 12], "--batch-size: expected a positive"),
+        (["train", "--epochs", "9" * 5000], "--epochs: expected a positive integer"),
+        # digits int() refuses or takes: "invalid _positive_int value" before
+        (["train", "--epochs", "\u00b2"], "--epochs: expected a positive integer"),
+        (["predict", "m", "x.png", "--top-k", "\u0663"], "--top-k: expected a"),
+        (["search", "--epochs", "1,\u00b2"], "comma-separated positive integers"),
+        (["train", "--hidden-layer-sizes", "\u00b2"], "positive layer widths"),
+        (["search", "--scheduler", "local:\u00b2"], "expected local:N"),
+        (["train", "--validation-split", "nan"], "expected a number in [0, 1)"),
+        (["train", "--dropout", "1e999"], "expected a number in [0, 1)"),
     ],
 )
 def test_bad_usage_exits_2(args, message):
     result = skmnist(*args)
     assert result.returncode == 2
+    assert result.stderr.startswith("usage: skmnist")
     assert message in result.stderr
+    assert not re.search(r"invalid \w+ value", result.stderr)  # a function's name
 
 
 def test_missing_data_offline_exits_1_with_one_line(tmp_path):

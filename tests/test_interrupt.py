@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from skmnist import KerasMLPClassifier
+from skmnist import KerasMLPClassifier, _interrupt
 
 INTERRUPTED = "Training interrupted by user."
 
@@ -217,6 +217,56 @@ def test_a_fit_in_another_thread_leaves_signals_alone(default_sigint, digits_fla
     thread.join()
     assert errors == []
     assert seen == [signal.default_int_handler] * 2
+
+
+# -- The console script's policy: one mechanism, exit at the safe point -----------
+
+
+def test_exit_policy_raises_at_the_safe_point_without_a_warning(
+    default_sigint, training_path, digits_flat
+):
+    X, y = digits_flat
+    clf = KerasMLPClassifier(epochs=50, batch_size=32, callbacks=[CtrlC(epoch=3)])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(KeyboardInterrupt):
+            with _interrupt.deferred_interrupt(_interrupt.EXIT):
+                clf.fit(X, y)
+    assert INTERRUPTED not in [str(w.message) for w in caught]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert clf.n_iter_ == 3  # stopped in the fourth epoch, at the end of a batch
+
+
+@pytest.mark.parametrize("policy", [_interrupt.STOP, _interrupt.EXIT])
+def test_a_fit_joins_the_deferral_it_runs_in(default_sigint, digits_flat, policy):
+    # Ctrl-C before the fit starts, within the outer deferral: the fit honours
+    # it at its first safe point, under the outer policy; without joining, it
+    # would have trained all 50 epochs.
+    X, y = digits_flat
+    clf = KerasMLPClassifier(epochs=50, batch_size=32)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with _interrupt.deferred_interrupt(policy) as outer:
+                ctrl_c()
+                assert outer.requested
+                clf.fit(X, y)
+            raised = False
+        except KeyboardInterrupt:
+            raised = True
+    messages = [str(w.message) for w in caught]
+    assert clf.n_iter_ <= 1 and outer.honoured  # a compiled epoch is one step
+    assert raised == (policy == _interrupt.EXIT)
+    assert (INTERRUPTED in messages) == (policy == _interrupt.STOP)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_request_nothing_honoured_is_raised_at_the_end(default_sigint):
+    for policy in (_interrupt.STOP, _interrupt.EXIT):
+        with pytest.raises(KeyboardInterrupt):
+            with _interrupt.deferred_interrupt(policy):
+                ctrl_c()
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 # -- Real processes ------------------------------------------------------------------

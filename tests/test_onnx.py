@@ -198,8 +198,8 @@ def test_other_estimators_and_steps_are_refused(digits_flat):
 def test_missing_onnx_names_the_extra():
     code = (
         "import sys; sys.modules['onnx'] = None\n"
-        "from skmnist.onnx import _import_onnx\n"
-        "try:\n    _import_onnx()\n"
+        "from skmnist._optional import import_onnx\n"
+        "try:\n    import_onnx()\n"
         "except ImportError as exc:\n    print(exc)\n"
     )
     out = subprocess.run(

@@ -207,3 +207,36 @@ def test_random_arrays_into_the_flattener(X):
             return
     assert out.dtype == np.float32 and out.ndim == 2 and len(out) == len(X)
     assert np.all((out >= 0) & (out <= 1))
+
+
+def test_fitted_on_flat_rows_it_takes_the_same_pictures_as_images(mnist_train):
+    # fetch_mnist's data (n, 784) and images (n, 28, 28) are the same pictures;
+    # a pipeline fitted on the first failed on the second with "resize the
+    # images to 784", and skmnist predict with "not enough values to unpack".
+    images, _ = mnist_train
+    images = images[:50]
+    flat = images.reshape(len(images), -1)
+    flattener = ImageFlattener().fit(flat)
+    assert flattener.image_shape_ == (784,)
+    np.testing.assert_array_equal(
+        flattener.transform(images), flattener.transform(flat)
+    )
+    np.testing.assert_array_equal(
+        flattener.transform(images[..., np.newaxis]), flattener.transform(flat)
+    )
+    np.testing.assert_array_equal(
+        flattener.transform(images.tolist()), flattener.transform(flat)
+    )
+    np.testing.assert_array_equal(  # 784 pixels in another layout: still 784
+        flattener.transform(flat.reshape(-1, 49, 16)), flattener.transform(flat)
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"fitted on rows of 784 pixels, got 8x8 .*Pass rows or images of 784 "
+        r"pixels, or refit",
+    ):
+        flattener.transform(np.zeros((2, 8, 8)))
+    with pytest.raises(ValueError, match=r"fitted on rows of 784 pixels, got 783"):
+        flattener.transform(flat[:, :-1])
+    with pytest.raises(ValueError, match=r"fitted on rows of 784 pixels, got 28x28x3"):
+        flattener.transform(np.zeros((2, 28, 28, 3)))

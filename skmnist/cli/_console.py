@@ -1,6 +1,6 @@
-"""What the commands share on the console: output, progress, Ctrl-C, Keras.
+"""What the commands share on the console: output, progress, Keras.
 
-Nothing here imports Keras at import time: :func:`_import_keras` does, for
+Nothing here imports Keras at import time: :func:`import_keras` does, for
 the commands that need it, and the callbacks are built from the module it
 returns.
 """
@@ -9,40 +9,108 @@ returns.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import json
+import math
 import os
-import signal
 import sys
 import time
 import warnings
 
 
-class _Failure(Exception):
+class Failure(Exception):
     """A run-time failure whose message is all the user needs."""
 
 
-def _emit(args, out, result, lines):
-    """Print ``result`` as JSON with --json, else the human-readable ``lines``."""
+def printable(text):
+    """``text`` with every character a terminal would act on escaped.
+
+    Untrusted text (class labels from a model file, file names) goes to the
+    terminal through this: a newline could forge an output line, an escape
+    sequence change the terminal, a BiDi override reverse what is read.
+    Control, format and separator characters become ``\\xNN``,
+    ``\\uNNNN`` or ``\\UNNNNNNNN``; the bytes of a file name that are not
+    UTF-8 (kept by Python as lone surrogates) become ``\\xNN``.
+    """
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _escape(c) for c in text)
+
+
+def _escape(char):
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte os.fsdecode could not decode
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def json_safe(value):
+    """``value`` with NaN and infinities as None: JSON has no such numbers."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def emit(args, out, result, lines):
+    """Print ``result`` as JSON with --json, else the human-readable ``lines``.
+
+    The JSON is exact (strings as they are, escaped by JSON's rules), but
+    for non-finite numbers, which are ``null``. Untrusted text in ``lines``
+    must have gone through :func:`printable`.
+    """
     if args.json:
-        json.dump(result, out, indent=2)
+        json.dump(json_safe(result), out, indent=2, allow_nan=False)
         out.write("\n")
     else:
         for line in lines:
             print(line, file=out)
 
 
-def _log(args, out):
+class JsonArrayWriter:
+    """Write a JSON array to ``out`` an item at a time, as :func:`emit` would whole.
+
+    Each item is on ``out`` (flushed) as soon as it is appended; the text
+    is the same as ``json.dump(items, out, indent=2)`` once the ``with``
+    ends.
+    """
+
+    def __init__(self, out):
+        self.out = out
+        self.count = 0
+
+    def __enter__(self):
+        return self
+
+    def append(self, item):
+        text = json.dumps(json_safe(item), indent=2, allow_nan=False)
+        text = text.replace("\n", "\n  ")
+        self.count += 1
+        self.out.write(("[\n  " if self.count == 1 else ",\n  ") + text)
+        self.out.flush()
+
+    def __exit__(self, *exc_info):
+        self.out.write("\n]\n" if self.count else "[]\n")
+        self.out.flush()
+
+
+def log_stream(args, out):
     """Where progress goes: stderr with --json, so that stdout stays JSON."""
     return sys.stderr if args.json else out
 
 
-def _mnist(subset, data_home):
+def mnist(subset, data_home):
     """``(images, labels)`` of an MNIST subset."""
     from ..datasets import fetch_mnist
 
     return fetch_mnist(subset, data_home=data_home, return_X_y=True)
 
 
-def _import_keras():
+def import_keras():
     """Import Keras and start its backend (and XLA) with their C++ logs hidden.
 
     TensorFlow writes them to file descriptor 2 before Python's logging is
@@ -81,19 +149,19 @@ def _import_keras():
     return keras
 
 
-def _load_model(path):
+def load_model(path):
     """Load a model file, checked in full before Keras is imported."""
     from ..persistence import read_model_file
 
     try:
         model_file = read_model_file(path)
-        _import_keras()
+        import_keras()
         return model_file.build()
     except (OSError, ValueError) as exc:
-        raise _Failure(str(exc)) from None
+        raise Failure(str(exc)) from None
 
 
-def _progress_callback(keras, epochs, stream):
+def progress_callback(keras, epochs, stream):
     """A Keras callback drawing a bar per epoch on a terminal, lines elsewhere."""
     tty = stream.isatty()
 
@@ -147,44 +215,3 @@ def _epoch_line(epoch, epochs, logs):
     if "val_accuracy" in logs:
         line += f"  val_accuracy {logs['val_accuracy']:.4f}"
     return line
-
-
-class _DeferredInterrupt:
-    """Hold Ctrl-C during training until a callback can stop at a safe point.
-
-    A ``KeyboardInterrupt`` raised while TensorFlow's C++ code is running
-    (converting a value, say) can crash the process with a segmentation
-    fault. So within ``with`` the first Ctrl-C is only recorded, and
-    :meth:`callback` raises it at the end of the current batch (Keras'
-    ``fit``) or epoch (the compiled loop). A second Ctrl-C interrupts at
-    once, as usual.
-    """
-
-    def __init__(self):
-        self.pending = False
-
-    def __enter__(self):
-        self.previous = signal.signal(signal.SIGINT, self._record)
-        return self
-
-    def __exit__(self, *exc_info):
-        signal.signal(signal.SIGINT, self.previous)
-        if self.pending and exc_info[0] is None:
-            raise KeyboardInterrupt
-
-    def _record(self, signum, frame):
-        self.pending = True
-        signal.signal(signal.SIGINT, self.previous)
-
-    def callback(self, keras):
-        """A Keras callback raising the recorded Ctrl-C."""
-        interrupt = self  # a closure, not an attribute: Keras may copy callbacks
-
-        class RaiseInterrupt(keras.callbacks.Callback):
-            def on_train_batch_end(self, batch, logs=None):
-                if interrupt.pending:
-                    raise KeyboardInterrupt
-
-            on_epoch_end = on_train_batch_end
-
-        return RaiseInterrupt()

@@ -24,8 +24,8 @@ def run(args, out):
     """Print the model's test scores and confusion matrix; return the exit code."""
     from sklearn.metrics import classification_report, confusion_matrix
 
-    model = _console._load_model(args.model)
-    X_test, y_test = _console._mnist("test", args.data_home)
+    model = _console.load_model(args.model)
+    X_test, y_test = _console.mnist("test", args.data_home)
     predicted = model.predict(X_test)
     classes = model.classes_
     accuracy = float((predicted == y_test).mean())
@@ -38,24 +38,27 @@ def run(args, out):
         "per_class": {str(c): per_class[str(c)] for c in classes},
         "confusion_matrix": matrix.tolist(),
     }
+    names = [_console.printable(c) for c in classes.tolist()]
     lines = [
         f"test accuracy: {accuracy:.4f} on {len(y_test)} images",
         "",
-        classification_report(y_test, predicted, digits=4).rstrip(),
+        classification_report(
+            y_test, predicted, labels=classes, target_names=names, digits=4
+        ).rstrip(),
         "",
         "confusion matrix (rows: true class, columns: predicted class)",
-        *_matrix_lines(classes, matrix),
+        *_matrix_lines(names, matrix),
     ]
-    _console._emit(args, out, result, lines)
+    _console.emit(args, out, result, lines)
     return 0
 
 
-def _matrix_lines(classes, matrix):
+def _matrix_lines(names, matrix):
     """The confusion matrix as a table: a header of classes, a row per class."""
-    width = max(len(str(v)) for v in [*classes.tolist(), matrix.max()]) + 1
-    header = "true\\pred " + "".join(f"{str(c):>{width}}" for c in classes)
+    width = max(len(str(v)) for v in [*names, matrix.max()]) + 1
+    header = "true\\pred " + "".join(f"{c:>{width}}" for c in names)
     rows = [
-        f"{str(c):>9} " + "".join(f"{v:>{width}}" for v in row)
-        for c, row in zip(classes, matrix, strict=True)
+        f"{c:>9} " + "".join(f"{v:>{width}}" for v in row)
+        for c, row in zip(names, matrix, strict=True)
     ]
     return [header, *rows]

@@ -38,20 +38,21 @@ def add_parser(commands):
 
 def run(args, out):
     """Write the ONNX file and say what it takes and gives; return the exit code."""
-    from ..onnx import _import_onnx, to_onnx
+    from .._optional import import_onnx
+    from ..onnx import to_onnx
 
-    onnx = _import_onnx()  # before Keras starts: a missing extra fails at once
+    onnx = import_onnx()  # before Keras starts: a missing extra fails at once
     check_writable(args.output)
     if os.path.realpath(args.output) == os.path.realpath(args.model):
-        raise _console._Failure(
-            f"cannot write {args.output}: it is the model file {args.model}, "
+        raise _console.Failure(
+            f"cannot write {_console.printable(args.output)}: it is the model file {args.model}, "
             "which the ONNX file would overwrite"
         )
-    model = _console._load_model(args.model)
+    model = _console.load_model(args.model)
     try:
         proto = to_onnx(model, input_dtype=args.input_dtype)
     except (TypeError, ValueError) as exc:
-        raise _console._Failure(f"cannot export {args.model}: {exc}") from None
+        raise _console.Failure(f"cannot export {args.model}: {exc}") from None
     size = write_bytes(args.output, proto.SerializeToString())
     graph = proto.graph
     io = {
@@ -60,12 +61,12 @@ def run(args, out):
     }
     result = {"file": args.output, "bytes": size, **io}
     lines = [
-        f"wrote {args.output} ({size / 1024:.1f} KiB, ONNX opset "
+        f"wrote {_console.printable(args.output)} ({size / 1024:.1f} KiB, ONNX opset "
         f"{proto.opset_import[0].version})",
         *(f"  input  {_line(v)}" for v in io["inputs"]),
         *(f"  output {_line(v)}" for v in io["outputs"]),
     ]
-    _console._emit(args, out, result, lines)
+    _console.emit(args, out, result, lines)
     return 0
 
 

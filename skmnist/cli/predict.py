@@ -3,6 +3,9 @@
 # Authors: The skmnist developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import contextlib
+import os
+import stat
 import sys
 
 from . import _console, _options
@@ -25,7 +28,7 @@ def add_parser(commands):
     parser.add_argument("images", metavar="IMAGE", nargs="+", help="image files")
     parser.add_argument(
         "--top-k",
-        type=_options._positive_int,
+        type=_options.positive_int,
         default=1,
         help="show the K most likely classes",
     )
@@ -36,39 +39,91 @@ def add_parser(commands):
 def run(args, out):
     """Print the likeliest classes of each image; return 1 if one was unreadable.
 
-    An image that cannot be read, for whatever reason (missing, not an image,
-    too large, truncated, blank), is one ``PATH: error: REASON`` line, and the
-    images after it are still predicted.
+    Each image's line (or JSON object) is written as soon as it is known. An
+    image that cannot be read, for whatever reason (missing, not a regular
+    file, not an image, too large, truncated, blank), is one
+    ``PATH: error: REASON`` line, and the images after it are still
+    predicted.
     """
     from .._handwriting import is_low_confidence, read_digit
 
-    model = _console._load_model(args.model)
+    model = _console.load_model(args.model)
     shape = _image_shape(model)
     model = _taking_images(model, shape)
-    results, lines = [], []
-    for path in args.images:
-        try:
-            image = read_digit(path, shape)
-        except Exception as exc:  # one file's failure is one line; the rest go on
-            if args.debug and not isinstance(exc, (OSError, ValueError)):
-                raise
-            reason = _reason(exc)
-            results.append({"file": path, "error": reason})
-            lines.append(f"{path}: error: {reason}")
-            continue
-        ranked = _top_classes(model, image, args.top_k)
-        low = is_low_confidence(ranked[0]["probability"])
-        results.append({"file": path, "predictions": ranked, "low_confidence": low})
-        lines.append(
-            f"{path}: "
-            + ", ".join(f"{r['class']} ({r['probability']:.3f})" for r in ranked)
-            + ("; low confidence" if low else "")
-        )
-    _console._emit(args, out, results, lines)
-    failed = any("error" in result for result in results)
+    failed = False
+    with _console.JsonArrayWriter(out) if args.json else _nothing() as array:
+        for path in args.images:
+            try:
+                with _open_regular_file(path) as file:
+                    image = read_digit(file, shape)
+            except Exception as exc:  # one file's failure is one line; the rest go on
+                if args.debug and not isinstance(exc, (OSError, ValueError)):
+                    raise
+                failed = True
+                reason = _reason(exc)
+                result = {"file": path, "error": reason}
+                line = (
+                    f"{_console.printable(path)}: error: {_console.printable(reason)}"
+                )
+            else:
+                ranked = _top_classes(model, image, args.top_k)
+                low = is_low_confidence(ranked[0]["probability"])
+                result = {"file": path, "predictions": ranked, "low_confidence": low}
+                line = (
+                    f"{_console.printable(path)}: "
+                    + ", ".join(
+                        f"{_console.printable(r['class'])} ({r['probability']:.3f})"
+                        for r in ranked
+                    )
+                    + ("; low confidence" if low else "")
+                )
+            if args.json:
+                array.append(result)
+            else:
+                print(line, file=out, flush=True)
     if failed and not args.json:
         print("skmnist: error: some images could not be read", file=sys.stderr)
     return 1 if failed else 0
+
+
+@contextlib.contextmanager
+def _nothing():
+    yield None
+
+
+# What a path is, when it is not a regular file.
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _check_regular(mode):
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _KINDS if test(mode)), "a special file")
+        raise ValueError(f"not a regular file: {kind}")
+
+
+def _open_regular_file(path):
+    """``path`` opened for reading in binary, if it is a regular file.
+
+    Checked before opening, as a FIFO would block ``open`` and a device never
+    end; opened without blocking, and checked again on the open file, in
+    case the path changed in between.
+    """
+    _check_regular(os.stat(path).st_mode)
+    extra = os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
+    file = open(path, "rb", opener=lambda name, flags: os.open(name, flags | extra))
+    try:
+        _check_regular(os.fstat(file.fileno()).st_mode)
+        os.set_blocking(file.fileno(), True)
+    except BaseException:
+        file.close()
+        raise
+    return file
 
 
 def _reason(exc):
@@ -87,11 +142,12 @@ def _image_shape(model):
     """``(height, width)`` of the images the model was fitted on."""
     first = model[0] if hasattr(model, "steps") else model
     shape = getattr(first, "image_shape_", None)
-    if shape is not None:
+    if shape is not None and len(shape) == 2:
         return tuple(shape)
+    # fitted on flat rows: square images of as many pixels
     side = int(round(model.n_features_in_**0.5))
     if side * side != model.n_features_in_:
-        raise _console._Failure(
+        raise _console.Failure(
             f"the model takes {model.n_features_in_} features, not square images"
         )
     return (side, side)

@@ -39,9 +39,9 @@ def run(args, out):
     make_directory(args.output_dir)  # before the work, not after it
     # a bad results file is refused before the model and the data are loaded
     results = read_results(args.search_results) if args.search_results else None
-    model = _console._load_model(args.model)
-    X_test, y_test = _console._mnist("test", args.data_home)
+    model = _console.load_model(args.model)
+    X_test, y_test = _console.mnist("test", args.data_home)
     files = write_report(model, X_test, y_test, args.output_dir, search_results=results)
     for path in files:
-        print(path, file=out)
+        print(_console.printable(path), file=out)
     return 0

@@ -8,20 +8,22 @@ import contextlib
 import sys
 import time
 
+from .. import _interrupt
 from .. import _search_results as results
 from .._atomic import check_writable
-from ..distributed import _LOCAL_PREFIX, _joblib_on_dask
+from .._dask_cluster import LOCAL_PREFIX, joblib_on_dask
 from . import _console, _options
 
 
 def _scheduler(text):
     """``local:N`` or the address of a Dask scheduler."""
-    if text.startswith(_LOCAL_PREFIX):
-        count = text.removeprefix(_LOCAL_PREFIX)
-        if not (count.isdigit() and int(count) >= 1):
+    if text.startswith(LOCAL_PREFIX):
+        try:
+            _options.positive_int(text.removeprefix(LOCAL_PREFIX))
+        except argparse.ArgumentTypeError:
             raise argparse.ArgumentTypeError(
                 f"expected local:N with N a positive number of workers, got {text!r}"
-            )
+            ) from None
     return text
 
 
@@ -36,14 +38,14 @@ def add_parser(commands):
     )
     parser.add_argument(
         "--epochs",
-        type=_options._int_list,
+        type=_options.int_list,
         default=[5, 10],
         metavar="E1,E2,...",
         help="epoch counts to try (default: 5,10)",
     )
     parser.add_argument(
         "--hidden-layer-sizes",
-        type=_options._layer_sizes,
+        type=_options.layer_sizes,
         nargs="+",
         default=[(32, 64)],
         metavar="W1,W2,...",
@@ -51,13 +53,13 @@ def add_parser(commands):
     )
     parser.add_argument(
         "--cv",
-        type=_options._positive_int,
+        type=_options.fold_count,
         default=3,
         help="cross-validation folds (default: 3)",
     )
     parser.add_argument(
         "--n-jobs",
-        type=int,
+        type=_options.n_jobs,
         default=None,
         help="fits run in parallel (default: 1 here, every worker with --scheduler; "
         "-1: all cores)",
@@ -73,12 +75,14 @@ def add_parser(commands):
     )
     parser.add_argument(
         "--max-samples",
-        type=_options._positive_int,
+        type=_options.positive_int,
         default=None,
         metavar="N",
         help="search on the first N training images only",
     )
-    parser.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
+    parser.add_argument(
+        "--random-state", type=_options.seed, default=0, help="seed (default: 0)"
+    )
     _options.add_output(parser, "save the best model here")
     parser.add_argument(
         "--results",
@@ -94,10 +98,10 @@ def add_parser(commands):
 def run(args, out):
     """Search, print the ranked candidates, save the best; return the exit code."""
     check_writable(*filter(None, (args.output, args.results)))  # before the search
-    X, y = _console._mnist("train", args.data_home)
+    X, y = _console.mnist("train", args.data_home)
     if args.max_samples:
         X, y = X[: args.max_samples], y[: args.max_samples]
-    log = _console._log(args, out)
+    log = _console.log_stream(args, out)
     search, elapsed = _search(args, X, y, log)
     rows = results.search_rows(search.cv_results_)
     best = search.best_params_
@@ -114,13 +118,13 @@ def run(args, out):
 
         try:
             save(search.best_estimator_, args.output)
-            lines.append(f"best model saved to {args.output}")
+            lines.append(f"best model saved to {_console.printable(args.output)}")
         except OSError as exc:
             failures.append(exc)
     if args.results:
         try:
             results.write_results(rows, args.results)
-            lines.append(f"results saved to {args.results}")
+            lines.append(f"results saved to {_console.printable(args.results)}")
         except OSError as exc:
             failures.append(exc)
     result = {
@@ -132,9 +136,9 @@ def run(args, out):
         "search_time": elapsed,
         "results": rows,
     }
-    _console._emit(args, out, result, lines)
+    _console.emit(args, out, result, lines)
     for exc in failures:
-        print(f"skmnist: error: {exc}", file=sys.stderr)
+        print(f"skmnist: error: {_console.printable(str(exc))}", file=sys.stderr)
     return 1 if failures else 0
 
 
@@ -144,11 +148,11 @@ def _search(args, X, y, log):
 
     distributed = args.scheduler is not None
     with (
-        _joblib_on_dask(args.scheduler, [X, y], log)
+        joblib_on_dask(args.scheduler, [X, y], log)
         if distributed
         else contextlib.nullcontext()
     ):
-        _console._import_keras()
+        _console.import_keras()
         from ..pipeline import make_mnist_pipeline
 
         n_candidates = len(args.epochs) * len(args.hidden_layer_sizes)
@@ -169,7 +173,10 @@ def _search(args, X, y, log):
             verbose=0 if args.json or distributed else 2,
         )
         start = time.perf_counter()
-        search.fit(X, y)
+        # Ctrl-C: the fit running here stops at its next batch, and the command
+        # exits with code 130 (a second Ctrl-C interrupts at once).
+        with _interrupt.deferred_interrupt(_interrupt.EXIT):
+            search.fit(X, y)
         return search, time.perf_counter() - start
 
 

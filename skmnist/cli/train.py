@@ -6,6 +6,7 @@
 import sys
 import time
 
+from .. import _interrupt
 from .._atomic import check_writable
 from . import _console, _options
 
@@ -20,32 +21,32 @@ def add_parser(commands):
     )
     parser.add_argument(
         "--epochs",
-        type=_options._positive_int,
+        type=_options.positive_int,
         default=10,
         help="passes over the data (default: 10)",
     )
     parser.add_argument(
         "--hidden-layer-sizes",
-        type=_options._layer_sizes,
+        type=_options.layer_sizes,
         default=(32, 64),
         metavar="W1,W2,...",
         help="widths of the hidden layers (default: 32,64)",
     )
     parser.add_argument(
         "--batch-size",
-        type=_options._positive_int,
+        type=_options.positive_int,
         default=100,
         help="samples per update (default: 100)",
     )
     parser.add_argument(
         "--dropout",
-        type=_options._fraction,
+        type=_options.fraction,
         default=0.0,
         help="dropout rate after each hidden layer",
     )
     parser.add_argument(
         "--validation-split",
-        type=_options._fraction,
+        type=_options.fraction,
         default=0.0,
         metavar="FRACTION",
         help="hold out this share of the training images to record validation "
@@ -57,7 +58,10 @@ def add_parser(commands):
         help="stop when the accuracy on a held-out tenth stops improving",
     )
     parser.add_argument(
-        "--random-state", type=int, default=None, help="seed for a reproducible model"
+        "--random-state",
+        type=_options.seed,
+        default=None,
+        help="seed for a reproducible model",
     )
     _options.add_output(
         parser, "write the trained model to PATH (a model file for skmnist.load)"
@@ -71,9 +75,9 @@ def run(args, out):
     """Train, print the test accuracy, save with --output; return the exit code."""
     if args.output:
         check_writable(args.output)  # before the training, not after it
-    X_train, y_train = _console._mnist("train", args.data_home)
-    X_test, y_test = _console._mnist("test", args.data_home)
-    log = _console._log(args, out)
+    X_train, y_train = _console.mnist("train", args.data_home)
+    X_test, y_test = _console.mnist("test", args.data_home)
+    log = _console.log_stream(args, out)
     pipeline, fit_time = _fit(args, X_train, y_train, log)
     accuracy = pipeline.score(X_test, y_test)
     mlp = pipeline[-1]
@@ -88,7 +92,7 @@ def run(args, out):
 
         try:
             save(pipeline, args.output)
-            lines.append(f"model saved to {args.output}")
+            lines.append(f"model saved to {_console.printable(args.output)}")
         except OSError as exc:  # the accuracy is still worth showing
             failed = exc
     result = {
@@ -99,9 +103,9 @@ def run(args, out):
         "history": dict(mlp.history_),
         "model": None if failed else args.output,
     }
-    _console._emit(args, out, result, lines)
+    _console.emit(args, out, result, lines)
     if failed:
-        print(f"skmnist: error: {failed}", file=sys.stderr)
+        print(f"skmnist: error: {_console.printable(str(failed))}", file=sys.stderr)
         return 1
     return 0
 
@@ -109,13 +113,12 @@ def run(args, out):
 def _fit(args, X, y, log):
     """The pipeline fitted with the progress shown on ``log``, and its fit time.
 
-    Ctrl-C waits for the end of a batch or epoch (see
-    :class:`~skmnist.cli._console._DeferredInterrupt`).
+    Ctrl-C waits for the end of a batch or epoch, then the command exits
+    with code 130 (:data:`skmnist._interrupt.EXIT`).
     """
-    keras = _console._import_keras()
+    keras = _console.import_keras()
     from ..pipeline import make_mnist_pipeline
 
-    interrupt = _console._DeferredInterrupt()
     pipeline = make_mnist_pipeline(
         hidden_layer_sizes=args.hidden_layer_sizes,
         epochs=args.epochs,
@@ -124,10 +127,7 @@ def _fit(args, X, y, log):
         validation_split=args.validation_split,
         early_stopping=args.early_stopping,
         random_state=args.random_state,
-        callbacks=[
-            _console._progress_callback(keras, args.epochs, log),
-            interrupt.callback(keras),
-        ],
+        callbacks=[_console.progress_callback(keras, args.epochs, log)],
     )
     print(
         f"training on {len(X)} images: hidden layers "
@@ -136,6 +136,6 @@ def _fit(args, X, y, log):
         flush=True,
     )
     start = time.perf_counter()
-    with interrupt:
+    with _interrupt.deferred_interrupt(_interrupt.EXIT):
         pipeline.fit(X, y)
     return pipeline, time.perf_counter() - start

@@ -279,7 +279,9 @@ def test_predict_image_files_in_every_style(trained, mnist_test, tmp_path, capsy
     assert len(lines) == len(files)
     predicted = []
     for line, path in zip(lines, files, strict=True):
-        match = re.fullmatch(re.escape(path) + r": (\d) \((\d\.\d{3})\)(; low confidence)?", line)
+        match = re.fullmatch(
+            re.escape(path) + r": (\d) \((\d\.\d{3})\)(; low confidence)?", line
+        )
         assert match, line
         predicted.append(int(match.group(1)))
     right = np.array(predicted) == np.array(labels)

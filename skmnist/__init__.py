@@ -15,7 +15,7 @@ _PUBLIC = {
     "fetch_mnist": "datasets",
     "ImageFlattener": "preprocessing",
     "KerasMLPClassifier": "classifier",
-    "MLPClassifier": "classifier",
+    "MLPClassifier": "neural_network",
     "make_mnist_pipeline": "pipeline",
     "save": "persistence",
     "load": "persistence",

@@ -1,12 +1,14 @@
-"""What skmnist changes in, or borrows from, scikeras' and scikit-learn's internals.
+"""What skmnist changes in, or borrows from, scikeras', scikit-learn's and Keras' internals.
 
 Each piece names the versions it works around and when it can go. The
-classifier also calls two scikeras internals as they are:
-``_initialize_callbacks`` (which fills ``_fit_callbacks`` and
+engine (:mod:`skmnist._estimator`) also calls two scikeras internals as
+they are: ``_initialize_callbacks`` (which fills ``_fit_callbacks`` and
 ``_predict_callbacks`` from the ``callbacks`` parameters) and scikeras'
 ``_get_param_names``, which makes routed parameters such as
-``fit__validation_batch_size`` part of ``get_params``. scikeras 0.13 is the
-only release line supported (``scikeras>=0.13,<0.14``).
+``fit__validation_batch_size`` part of ``get_params`` (of
+``KerasMLPClassifier``; ``MLPClassifier`` has scikit-learn's, see
+:class:`SklearnParameters`). scikeras 0.13 is the only release line
+supported (``scikeras>=0.13,<0.14``).
 """
 
 # Authors: The skmnist developers
@@ -67,6 +69,20 @@ def check_param_name(cls, name):
     )
 
 
+def keep_routed(estimator, kwargs):
+    """Store the routed parameters a constructor got, as scikeras 0.13 does.
+
+    scikeras reads ``fit__*``, ``optimizer__*`` ... parameters from the
+    estimator's attributes, and its ``get_params`` lists every public
+    attribute: a routed parameter given to the constructor survives
+    :func:`sklearn.base.clone` so. Names are checked at fit
+    (:func:`check_param_name`). TODO: review with each scikeras release
+    line (checked on 0.13.0, 2026-12).
+    """
+    for name, value in kwargs.items():
+        setattr(estimator, name, value)
+
+
 def validate_sample_weight(X, y, sample_weight):
     """Check ``sample_weight`` and drop the samples of weight 0, as scikeras does.
 
@@ -95,6 +111,36 @@ class ScikerasFixes:
     # scikit-learn's repr prints only the changed ones, and the HTML display
     # of pipelines relies on it.
     __repr__ = BaseEstimator.__repr__
+
+
+class SklearnParameters:
+    """scikit-learn's parameter handling, for a face of scikeras' ``KerasClassifier``.
+
+    ``MLPClassifier`` stands in for scikit-learn's, whose parameters are its
+    constructor's names and nothing else; scikeras 0.13 lists every public
+    attribute as a parameter and accepts routed names (``fit__*`` ...) in
+    ``set_params``. Listed before the engine among the bases, this class
+    gives back :class:`sklearn.base.BaseEstimator`'s two methods.
+
+    The engine reads the Keras-only parameters of ``KerasMLPClassifier``
+    too; a face without them has them here, as class attributes at the
+    values that leave them out (no dropout, class weights, validation split,
+    Keras optimizer or callbacks). Class attributes are not parameters: not
+    in ``get_params``, refused by ``set_params``.
+
+    TODO: review with each scikeras release line (checked on scikeras
+    0.13.0 and scikit-learn 1.6-1.9, 2026-12); it goes when the engine no
+    longer subclasses scikeras' ``KerasClassifier``.
+    """
+
+    _get_param_names = classmethod(BaseEstimator._get_param_names.__func__)
+    set_params = BaseEstimator.set_params
+
+    dropout = 0.0
+    class_weight = None
+    validation_split = 0.0
+    optimizer = None
+    callbacks = None
 
 
 class TagsRoot:

@@ -190,6 +190,7 @@ class _BaseMLP(
         return np.asarray(X, dtype=np.float32, order="C")
 
     def _check_X_y(self, X, y, reset):
+        """Checked ``(X, y, target type)``; ``reset`` when a new network starts."""
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is "
@@ -201,10 +202,7 @@ class _BaseMLP(
             raise ValueError(
                 f"X and y have different numbers of samples: {X.shape[0]} and {len(y)}."
             )
-        if reset:
-            self.target_type_ = target_type
-            self._n_fit_samples = X.shape[0]
-        return X, y
+        return X, y, target_type
 
     @property
     def target_encoder(self):
@@ -213,9 +211,8 @@ class _BaseMLP(
 
     # -- network ----------------------------------------------------------------
 
-    def _build_network(self, hidden_sizes):
-        """A new compiled network for the data seen when it started."""
-        n_samples = self._n_fit_samples
+    def _build_network(self, hidden_sizes, n_samples, seed):
+        """A new compiled network for the ``n_samples`` rows that start it."""
         batch_size = self._batch_size(n_samples)
         model = _network.build(
             n_features=self.n_features_in_,
@@ -225,7 +222,7 @@ class _BaseMLP(
             dropout=float(self.dropout),
             # MLPClassifier's penalty: alpha / 2 times the squared norm, per sample
             l2=0.5 * float(self.alpha) / batch_size,
-            seed=self._random_state,
+            seed=seed,
         )
         model.compile(
             optimizer=_optimizer.make(self, _compat.routed(vars(self), "optimizer")),
@@ -237,16 +234,24 @@ class _BaseMLP(
         return model
 
     def _start(self, X, y, classes, hidden_sizes):
-        """Check the data, learn its classes and build a new network for it."""
+        """Check the data, learn its classes and build a new network for it.
+
+        What a model file must keep to build the same network again is kept
+        too: the seed, and the number of rows it started on (its batch size,
+        and with it the L2 penalty's scale, depends on them).
+        """
         self._random_state = self._seed()
-        X, y = self._check_X_y(X, y, reset=True)
+        X, y, self.target_type_ = self._check_X_y(X, y, reset=True)
+        self._n_fit_samples = X.shape[0]
         encoder = self.target_encoder
         if classes is not None:
             encoder.set_params(classes=classes)
         self.target_encoder_ = encoder.fit(y)
         vars(self).update(self.target_encoder_.get_metadata())
         self.feature_encoder_ = self.feature_encoder.fit(X)
-        self.model_ = self._build_network(hidden_sizes)
+        self.model_ = self._build_network(
+            hidden_sizes, self._n_fit_samples, self._random_state
+        )
         vars(self).update(_training.Record().attributes())  # a new training record
         self._no_improvement_count = 0
         self._initialize_callbacks()
@@ -270,7 +275,7 @@ class _BaseMLP(
         """
         _fast.prepare_backend()
         self._start(X, y, None, self._check_params())
-        self._dense_stack = _fast.dense_stack(self.model_) or False
+        self._weights_changed()
         return self
 
     @property
@@ -403,86 +408,52 @@ class _BaseMLP(
         epoch and keeps the model, with a warning (:mod:`skmnist._interrupt`).
         """
         with _interrupt.deferred_interrupt() as interrupt:
-            record, epochs = self._run(
-                X, y, sample_weight, incremental, classes, interrupt, **kwargs
+            X, y, sample_weight = self._training_data(
+                X, y, sample_weight, incremental, classes
             )
+            plan = _training.Plan.of(self, incremental, kwargs)
+            record = self._run(plan, X, y, sample_weight, interrupt)
         if record.interrupted:
             # scikit-learn's MLPClassifier says it in these words, a UserWarning.
             warnings.warn("Training interrupted by user.", stacklevel=3)
-        elif not incremental and not record.stopped and record.n_iter == epochs:
+        elif not incremental and not record.stopped and record.n_iter == plan.epochs:
             warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({epochs:d}) reached and "
-                "the optimization hasn't converged yet.",
+                f"Stochastic Optimizer: Maximum iterations ({plan.epochs:d}) reached "
+                "and the optimization hasn't converged yet.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
 
-    def _run(self, X, y, sample_weight, incremental, classes, interrupt, **kwargs):
-        """Check, encode and split the data, then train: ``(record, epochs)``."""
+    def _training_data(self, X, y, sample_weight, incremental, classes):
+        """Checked and encoded ``(X, y, sample_weight)``, for the network they train.
+
+        A new network, unless training continues the current one
+        (`partial_fit`, or `warm_start` once fitted).
+        """
         hidden_sizes = self._check_params()
         if incremental:
             self._check_partial_fit(classes)
         _fast.prepare_backend()
         if self.initialized_ and (incremental or self.warm_start):
-            X, y = self._check_X_y(X, y, reset=False)
+            X, y, _ = self._check_X_y(X, y, reset=False)
             self._check_same_classes(y, incremental)
         else:
             X, y = self._start(X, y, classes, hidden_sizes)
-        X, y, sample_weight = self._encoded(X, y, sample_weight)
-        fit_args = {
-            "verbose": self._keras_verbose(),
-            **_compat.routed(vars(self), "fit"),
-            **kwargs,
-        }
-        fit_args.pop("callbacks", None)  # gathered in self._fit_callbacks
-        fit_args.pop("shuffle", None)  # the data shuffles itself, with its own seed
-        batch_size = fit_args.pop("batch_size", None)
-        early_stopping = self.early_stopping and not incremental
-        split = fit_args.pop("validation_split", self.validation_split)
-        if early_stopping:
-            split = self.validation_fraction
-        if (
-            (split or early_stopping)
-            and not incremental
-            and "validation_data" not in fit_args
-        ):
-            X, y, sample_weight, validation = _training.hold_out(
-                X, y, sample_weight, float(split), self._random_state
-            )
-            fit_args["validation_data"] = validation
-        batch_size = batch_size or self._batch_size(X.shape[0], warn=True)
+        return self._encoded(X, y, sample_weight)
 
+    def _run(self, plan, X, y, sample_weight, interrupt):
+        """Train the network by ``plan``; keep what it recorded, even on failure."""
         record = _training.Record.of(self)
-        rules = _training.Rules(
-            tol=float(self.tol),
-            n_iter_no_change=self.n_iter_no_change,
-            early_stopping=early_stopping,
-            schedule=_optimizer.Schedule.of(self),
-            verbose=self._prints_iterations(),
-        )
-        epochs = 1 if incremental else self._max_epochs()
         try:
+            # Which loop trained, for the tests and benchmarks; nothing reads it.
             self._training_loop = _training.run(
-                self.model_,
-                X,
-                y,
-                sample_weight,
-                record=record,
-                rules=rules,
-                epochs=epochs,
-                batch_size=batch_size,
-                shuffle=self.shuffle,
-                random_state=self._random_state,
-                callbacks=self._fit_callbacks,
-                fit_args=fit_args,
-                interrupt=interrupt,
+                self.model_, X, y, sample_weight, plan, record, interrupt
             )
         finally:
             vars(self).update(record.attributes())
             self._no_improvement_count = record.no_improvement_count
-            # predict evaluates this copy of the weights (False: Keras must).
-            self._dense_stack = _fast.dense_stack(self.model_) or False
-        return record, epochs
+            self._weights_changed()
+        return record
 
     def _encoded(self, X, y, sample_weight):
         """Rows, class codes and weights (`class_weight` included) to train on."""
@@ -522,13 +493,15 @@ class _BaseMLP(
             raise TypeError("random_state must be an int or None in a model file")
         _fast.prepare_backend()
         self._random_state = self.random_state
-        vars(self).update(state)
+        vars(self).update(state)  # _n_fit_samples included
         self.history_ = _training.Record.of(self).history
         self._no_improvement_count = 0
         self.target_encoder_ = self.target_encoder.fit(self.classes_)
         features = np.zeros((1, self.n_features_in_), dtype=np.float32)
         self.feature_encoder_ = self.feature_encoder.fit(features)
-        self.model_ = self._build_network(hidden_sizes)
+        self.model_ = self._build_network(
+            hidden_sizes, self._n_fit_samples, self._random_state
+        )
         expected = [tuple(w.shape) for w in self.model_.get_weights()]
         if [w.shape for w in weights] != expected:
             raise ValueError(
@@ -537,9 +510,24 @@ class _BaseMLP(
             )
         self.model_.set_weights(weights)
         self._initialize_callbacks()
-        self._dense_stack = _fast.dense_stack(self.model_) or False
+        self._weights_changed()
 
     # -- prediction --------------------------------------------------------------
+
+    def _weights_changed(self):
+        """Take the copy of the weights predict evaluates (None: Keras must)."""
+        self._dense_stack = _fast.dense_stack(self.model_)
+
+    def _forward_layers(self):
+        """The dense layers :meth:`predict_proba` evaluates in NumPy.
+
+        For :mod:`skmnist.onnx`, which writes the same computation: a list of
+        ``(kernel, bias, activation)``, float32 copies of the weights taken
+        when training last changed them (see :func:`skmnist._fast.dense_stack`),
+        or None when the network is not such a chain (Keras predicts then).
+        Call it on a fitted estimator only.
+        """
+        return self._dense_stack
 
     def _probabilities(self, X, kwargs):
         if not self.initialized_:
@@ -550,7 +538,7 @@ class _BaseMLP(
         # The parameters are attributes (scikeras keeps routed ones so too):
         # get_params, with its copies, would cost more than the forward pass.
         routed = _compat.routed(vars(self), "predict")
-        if routed or kwargs or self._predict_callbacks or not self._dense_stack:
+        if routed or kwargs or self._predict_callbacks or self._dense_stack is None:
             # Keras' own predict loop: for predict arguments and callbacks, and
             # for networks NumPy cannot evaluate.
             X = self._check_X(X)

@@ -143,12 +143,19 @@ _programs_lock = threading.Lock()
 CHUNK_BATCHES = 32
 
 
+def can_train(model):
+    """Whether this backend has a program for ``model``'s compiled epochs."""
+    program_type = _PROGRAMS.get(keras.backend.backend())
+    return program_type is not None and program_type.can_run(model)
+
+
 def train(
     model,
     X,
     y,
     sample_weight,
     *,
+    by_step,
     batch_size,
     epochs,
     initial_epoch,
@@ -161,18 +168,13 @@ def train(
     """Train ``model`` as ``Model.fit`` would, a few compiled calls per epoch.
 
     Parameters are ``fit``'s; ``seed`` seeds the order of the batches (a new
-    permutation each epoch). Returns ``(loop, history)``: ``loop`` is
-    ``"compiled"``, or ``"steps"`` for a fit of fewer than
-    `MIN_COMPILED_STEPS` steps, run a call per batch; ``history`` is the
-    ``History.history`` dict. Returns None when the backend has no program
-    for the model: the caller then uses ``fit``.
+    permutation each epoch). With ``by_step`` (for short fits) each epoch
+    runs a call per batch instead. ``model`` must be one :func:`can_train`
+    trains. Returns the ``History.history`` dict.
     """
-    program_type = _PROGRAMS.get(keras.backend.backend())
+    program_type = _PROGRAMS[keras.backend.backend()]
     n = len(X)
     steps = math.ceil(n / batch_size)
-    if not COMPILED_EPOCHS or program_type is None or not program_type.can_run(model):
-        return None
-    by_step = (epochs - initial_epoch) * steps < MIN_COMPILED_STEPS
     watched = verbose != 0 or _watch_batches(callbacks)
     key = _program_key(model, X, sample_weight is not None, batch_size)
     program = _program(key, program_type, model, batch_size)
@@ -228,7 +230,7 @@ def train(
         if model.stop_training:
             break
     callbacks.on_train_end(logs)
-    return ("steps" if by_step else "compiled"), history.history
+    return history.history
 
 
 def _step_by_step(program, model, arrays, order, callbacks, watched):

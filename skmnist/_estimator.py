@@ -8,9 +8,12 @@ parameter constraints (this module's :data:`PARAMETER_CONSTRAINTS`,
 extended), and answer the engine's few hooks. The parts behind it each have
 a module: the network (:mod:`skmnist._network`), the optimizer and its
 schedule (:mod:`skmnist._optimizer`), class labels (:mod:`skmnist._targets`),
-the training plan and run (:mod:`skmnist._training`), the compiled epochs
-and the NumPy forward pass (:mod:`skmnist._fast`), and what works around
-scikeras, scikit-learn and Keras (:mod:`skmnist._compat`).
+the training plan and run (:mod:`skmnist._training`, over the compiled
+epochs of :mod:`skmnist._epochs` and Keras' own loop in
+:mod:`skmnist._keras_loop`), the backend's settings
+(:mod:`skmnist._backend`), the NumPy forward pass that predicts
+(:mod:`skmnist._forward`), and what works around scikeras, scikit-learn and
+Keras (:mod:`skmnist._compat`).
 
 Importing this module imports Keras (and its backend).
 """
@@ -23,6 +26,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse
 from scikeras.wrappers import KerasClassifier
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import accuracy_score
@@ -32,9 +36,11 @@ from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import (
+    _backend,
     _compat,
-    _fast,
+    _forward,
     _interrupt,
+    _keras_loop,
     _network,
     _optimizer,
     _targets,
@@ -185,7 +191,7 @@ class _BaseMLP(
         X = validate_data(
             self, X, reset=reset, dtype="numeric", accept_sparse=self._ACCEPT_SPARSE
         )
-        if _fast.is_sparse(X):
+        if scipy.sparse.issparse(X):
             return X.tocsr().astype(np.float32)
         return np.asarray(X, dtype=np.float32, order="C")
 
@@ -228,7 +234,7 @@ class _BaseMLP(
             optimizer=_optimizer.make(self, _compat.routed(vars(self), "optimizer")),
             loss=_LOSS,
             metrics=["accuracy"],
-            **_fast.compile_options(n_samples, batch_size, self._max_epochs()),
+            **_keras_loop.compile_options(n_samples, batch_size, self._max_epochs()),
             **_compat.routed(vars(self), "compile"),
         )
         return model
@@ -273,7 +279,7 @@ class _BaseMLP(
         self : KerasMLPClassifier
             The classifier, ready to predict or to continue training.
         """
-        _fast.prepare_backend()
+        _backend.prepare_backend()
         self._start(X, y, None, self._check_params())
         self._weights_changed()
         return self
@@ -433,7 +439,7 @@ class _BaseMLP(
         hidden_sizes = self._check_params()
         if incremental:
             self._check_partial_fit(classes)
-        _fast.prepare_backend()
+        _backend.prepare_backend()
         if self.initialized_ and (incremental or self.warm_start):
             X, y, _ = self._check_X_y(X, y, reset=False)
             self._check_same_classes(y, incremental)
@@ -491,7 +497,7 @@ class _BaseMLP(
         hidden_sizes = self._check_params()
         if not (self.random_state is None or isinstance(self.random_state, int)):
             raise TypeError("random_state must be an int or None in a model file")
-        _fast.prepare_backend()
+        _backend.prepare_backend()
         self._random_state = self.random_state
         vars(self).update(state)  # _n_fit_samples included
         self.history_ = _training.Record.of(self).history
@@ -516,14 +522,14 @@ class _BaseMLP(
 
     def _weights_changed(self):
         """Take the copy of the weights predict evaluates (None: Keras must)."""
-        self._dense_stack = _fast.dense_stack(self.model_)
+        self._dense_stack = _forward.dense_stack(self.model_)
 
     def _forward_layers(self):
         """The dense layers :meth:`predict_proba` evaluates in NumPy.
 
         For :mod:`skmnist.onnx`, which writes the same computation: a list of
         ``(kernel, bias, activation)``, float32 copies of the weights taken
-        when training last changed them (see :func:`skmnist._fast.dense_stack`),
+        when training last changed them (see :func:`skmnist._forward.dense_stack`),
         or None when the network is not such a chain (Keras predicts then).
         Call it on a fitted estimator only.
         """
@@ -549,11 +555,11 @@ class _BaseMLP(
             return self.model_.predict(X, **args)
         # The forward pass checks the rows are finite as it goes; it leaves
         # any it doubts (NaN, infinities, sums too large) to sklearn's checks.
-        proba = _fast.forward(
+        proba = _forward.forward(
             self._dense_stack, self._check_X(X, finite=False), check_finite=True
         )
         if proba is None:
-            proba = _fast.forward(self._dense_stack, self._check_X(X))
+            proba = _forward.forward(self._dense_stack, self._check_X(X))
         return proba
 
     def predict_proba(self, X, **kwargs):

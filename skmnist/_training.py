@@ -24,10 +24,11 @@ from dataclasses import dataclass, field, fields
 
 import keras
 import numpy as np
+import scipy.sparse
 from sklearn import config_context
 from sklearn.model_selection import train_test_split
 
-from . import _compat, _fast, _optimizer
+from . import _compat, _epochs, _keras_loop, _optimizer
 
 
 @dataclass
@@ -408,9 +409,9 @@ def run(model, X, y, sample_weight, plan, record, interrupt=None):
     }
     loop = _loop(model, X, plan, math.ceil(X.shape[0] / batch_size))
     if loop == "keras":
-        history = _keras_fit(model, X, y, sample_weight, plan.fit_args, **epochs)
+        history = _keras_loop.fit(model, X, y, sample_weight, plan.fit_args, **epochs)
     else:
-        history = _fast.train(
+        history = _epochs.train(
             model, X, y, sample_weight, by_step=loop == "steps", **epochs
         )
     for key, values in history.items():
@@ -422,51 +423,17 @@ def run(model, X, y, sample_weight, plan, record, interrupt=None):
 def _loop(model, X, plan, steps):
     """Which loop trains: the one place that decides.
 
-    ``"compiled"``: skmnist's compiled epochs (:func:`skmnist._fast.train`);
+    ``"compiled"``: skmnist's compiled epochs (:func:`skmnist._epochs.train`);
     ``"steps"``: the same program's step, a call per batch, for fits of
-    fewer than `~skmnist._fast.MIN_COMPILED_STEPS` steps (``steps`` an
-    epoch); ``"keras"``: ``Model.fit``, for sparse rows, arguments only it
-    takes, and networks the backend has no program for.
+    fewer than `~skmnist._epochs.MIN_COMPILED_STEPS` steps (``steps`` an
+    epoch); ``"keras"``: ``Model.fit`` (:func:`skmnist._keras_loop.fit`), for
+    sparse rows, arguments only it takes, and networks the backend has no
+    program for (or all, when `~skmnist._epochs.COMPILED_EPOCHS` is False).
     """
-    if _fast.is_sparse(X) or plan.fit_args:
+    if scipy.sparse.issparse(X) or plan.fit_args:
         return "keras"
-    if not _fast.COMPILED_EPOCHS or not _fast.can_train(model):
+    if not _epochs.COMPILED_EPOCHS or not _epochs.can_train(model):
         return "keras"
-    if plan.epochs * steps < _fast.MIN_COMPILED_STEPS:
+    if plan.epochs * steps < _epochs.MIN_COMPILED_STEPS:
         return "steps"
     return "compiled"
-
-
-def _keras_fit(
-    model,
-    X,
-    y,
-    sample_weight,
-    fit_args,
-    *,
-    batch_size,
-    shuffle,
-    seed,
-    validation_data,
-    **fit,
-):
-    """Train with ``Model.fit`` on :func:`skmnist._fast.training_data`: its history."""
-    data = _fast.training_data(
-        X, y, sample_weight, batch_size=batch_size, shuffle=shuffle, seed=seed
-    )
-    if _fast.is_sparse(X) and validation_data is not None:
-        # Held-out rows too are densified one batch at a time.
-        validation_data = _fast.training_data(
-            *validation_data, None, batch_size=batch_size, shuffle=False, seed=None
-        )
-    # Keras on TensorFlow would create the optimizer's and the metrics'
-    # variables inside its first trace, then trace its train function again.
-    model._symbolic_build(data_batch=data.first_rows())
-    try:
-        return model.fit(
-            data, shuffle=False, validation_data=validation_data, **fit, **fit_args
-        ).history
-    finally:
-        data.release()
-        if isinstance(validation_data, keras.utils.PyDataset):
-            validation_data.release()

@@ -21,8 +21,8 @@ _FIT = """
 import sys
 import numpy as np
 from sklearn.datasets import load_digits
-from skmnist import KerasMLPClassifier, _fast
-_fast.MIN_COMPILED_STEPS = 0
+from skmnist import KerasMLPClassifier, _epochs
+_epochs.MIN_COMPILED_STEPS = 0
 X, y = load_digits(return_X_y=True)
 clf = KerasMLPClassifier(epochs=3, random_state=0).fit(X / 16, y)
 assert clf._training_loop == "compiled"

@@ -27,7 +27,6 @@ same seed gives the same batches on both loops and both backends.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import collections
-import functools
 import json
 import logging
 import math
@@ -37,7 +36,7 @@ import keras
 import numpy as np
 import scipy.sparse
 
-from . import _aligned
+from . import _aligned, _compat
 
 # Shorter fits run step by step, about 2 ms a step on small MLPs on
 # TensorFlow; a compiled epoch costs a second to compile, once per network
@@ -111,7 +110,7 @@ def train(
         model=model,
     )
     # What fit does first: build the optimizer and the compiled metrics.
-    model._symbolic_build(data_batch=tuple(a[:1] for a in on_device))
+    _compat.symbolic_build(model, tuple(a[:1] for a in on_device))
     model.stop_training = False
     rng = np.random.default_rng(seed)
     callbacks.on_train_begin()
@@ -297,8 +296,8 @@ def _private_copy(model):
     copy = keras.models.clone_model(model)
     copy.compile_from_config(model.get_compile_config())
     n_features = model.inputs[0].shape[1]
-    copy._symbolic_build(
-        data_batch=(np.zeros((1, n_features), np.float32), np.zeros(1, np.int32))
+    _compat.symbolic_build(
+        copy, (np.zeros((1, n_features), np.float32), np.zeros(1, np.int32))
     )
     return copy
 
@@ -314,48 +313,12 @@ def _chunk_index(rows, batch_size):
     return index
 
 
+# Whether a compiled epoch runs in this thread: its dropout masks are Threefry's.
 _in_program = threading.local()
 
 
 def _has_dropout(model):
     return any(isinstance(layer, keras.layers.Dropout) for layer in model.layers)
-
-
-def _threefry_dropout():
-    """Have Keras' TensorFlow dropout draw Threefry masks in the compiled epochs.
-
-    Keras draws dropout masks with TensorFlow's default generator, which XLA
-    runs about ten times slower on the CPU than the Threefry generator (JAX's
-    own): with dropout, Keras' fit used to beat the compiled epoch. Keras'
-    function is wrapped once, in place; the wrapper draws Threefry masks only
-    while this module's program runs in the calling thread, and is Keras'
-    function everywhere else. Returns whether the wrapper is in place (it is
-    not when Keras' module lacks the helpers it relies on).
-    """
-    from keras.src.backend.tensorflow import random
-
-    if getattr(random.dropout, "_threefry", False):
-        return True
-    helpers = ("_cast_seed", "draw_seed", "_get_concrete_noise_shape")
-    if not all(hasattr(random, name) for name in helpers):
-        return False
-    keras_dropout = random.dropout
-
-    @functools.wraps(keras_dropout)
-    def dropout(inputs, rate, noise_shape=None, seed=None):
-        if not getattr(_in_program, "active", False) or rate in (0.0, 1.0):
-            return keras_dropout(inputs, rate, noise_shape=noise_shape, seed=seed)
-        return random.tf.nn.experimental.stateless_dropout(
-            inputs,
-            rate=rate,
-            noise_shape=random._get_concrete_noise_shape(inputs, noise_shape),
-            seed=random._cast_seed(random.draw_seed(seed)),
-            rng_alg="threefry",
-        )
-
-    dropout._threefry = True
-    random.dropout = dropout
-    return True
 
 
 class _RetracingOfPrograms(logging.Filter):
@@ -414,7 +377,7 @@ class _TensorFlowEpochs:
 
     @staticmethod
     def can_run(model):
-        return not _has_dropout(model) or _threefry_dropout()
+        return not _has_dropout(model) or _compat.threefry_dropout(_in_program)
 
     def put(self, arrays):
         # Aligned arrays (the transformer's rows) are read in place, not copied.

@@ -260,7 +260,7 @@ class _BaseMLP(
         )
         vars(self).update(_training.Record().attributes())  # a new training record
         self._no_improvement_count = 0
-        self._initialize_callbacks()
+        _compat.initialize_callbacks(self)
         return X, y
 
     def initialize(self, X, y):
@@ -515,7 +515,7 @@ class _BaseMLP(
                 f"network its parameters describe needs {expected}"
             )
         self.model_.set_weights(weights)
-        self._initialize_callbacks()
+        _compat.initialize_callbacks(self)
         self._weights_changed()
 
     # -- prediction --------------------------------------------------------------

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import scipy.sparse
 
-from . import _epochs
+from . import _compat, _epochs
 
 
 def fit(
@@ -50,7 +50,7 @@ def fit(
         )
     # Keras on TensorFlow would create the optimizer's and the metrics'
     # variables inside its first trace, then trace its train function again.
-    model._symbolic_build(data_batch=data.first_rows())
+    _compat.symbolic_build(model, data.first_rows())
     try:
         return model.fit(
             data, shuffle=False, validation_data=validation_data, **epochs, **fit_args

@@ -547,7 +547,7 @@ class _BaseMLP(
         if routed or kwargs or self._predict_callbacks or self._dense_stack is None:
             # Keras' own predict loop: for predict arguments and callbacks, and
             # for networks NumPy cannot evaluate.
-            X = self._check_X(X)
+            X = self._features(self._check_X(X))
             args = {"verbose": self._keras_verbose(), **routed, **kwargs}
             args["callbacks"] = self._predict_callbacks
             if args.get("batch_size") == -1:
@@ -556,11 +556,27 @@ class _BaseMLP(
         # The forward pass checks the rows are finite as it goes; it leaves
         # any it doubts (NaN, infinities, sums too large) to sklearn's checks.
         proba = _forward.forward(
-            self._dense_stack, self._check_X(X, finite=False), check_finite=True
+            self._dense_stack,
+            self._features(self._check_X(X, finite=False)),
+            check_finite=True,
         )
         if proba is None:
-            proba = _forward.forward(self._dense_stack, self._check_X(X))
+            proba = _forward.forward(
+                self._dense_stack, self._features(self._check_X(X))
+            )
         return proba
+
+    def _features(self, X):
+        """Checked rows as the network takes them: through `feature_encoder_`.
+
+        scikeras' hook for subclasses, applied in fit (:meth:`_encoded`) and
+        here alike; skipped when the class keeps scikeras' own encoder, which
+        returns ``X`` as it is.
+        """
+        if type(self).feature_encoder is KerasClassifier.feature_encoder:
+            return X
+        X = self.feature_encoder_.transform(X)
+        return X if scipy.sparse.issparse(X) else np.asarray(X, dtype=np.float32)
 
     def predict_proba(self, X, **kwargs):
         """Probability of each class for each sample.

@@ -16,7 +16,7 @@ _PUBLIC = {
     "ImageFlattener": "preprocessing",
     "ImageAugmentation": "augmentation",
     "KerasMLPClassifier": "classifier",
-    "MLPClassifier": "classifier",
+    "MLPClassifier": "neural_network",
     "make_mnist_pipeline": "pipeline",
     "save": "persistence",
     "load": "persistence",

@@ -1,18 +1,22 @@
-"""What skmnist changes in, or borrows from, scikeras' and scikit-learn's internals.
+"""What skmnist changes in, or borrows from, scikeras', scikit-learn's and Keras' internals.
 
-Each piece names the versions it works around and when it can go. The
-classifier also calls two scikeras internals as they are:
-``_initialize_callbacks`` (which fills ``_fit_callbacks`` and
-``_predict_callbacks`` from the ``callbacks`` parameters) and scikeras'
-``_get_param_names``, which makes routed parameters such as
-``fit__validation_batch_size`` part of ``get_params``. scikeras 0.13 is the
-only release line supported (``scikeras>=0.13,<0.14``).
+Each piece names the versions it was checked on and when it can go. Besides
+the pieces below, the engine (:mod:`skmnist._estimator`) relies on
+scikeras' ``_get_param_names``, which makes routed parameters such as
+``fit__validation_batch_size`` part of ``get_params`` (of
+``KerasMLPClassifier``; ``MLPClassifier`` has scikit-learn's, see
+:class:`SklearnParameters`), and on scikit-learn's
+``BaseEstimator._validate_params``, as every scikit-learn estimator does.
+scikeras 0.13 is the only release line supported
+(``scikeras>=0.13,<0.14``); Keras internals were checked on Keras 3.15.1
+(TensorFlow 2.21, JAX 0.10), 2026-12.
 """
 
 # Authors: The skmnist developers
 # SPDX-License-Identifier: BSD-3-Clause
 
 import difflib
+import functools
 
 from sklearn.base import BaseEstimator
 from sklearn.utils import Tags, TargetTags
@@ -67,6 +71,92 @@ def check_param_name(cls, name):
     )
 
 
+def keep_routed(estimator, kwargs):
+    """Store the routed parameters a constructor got, as scikeras 0.13 does.
+
+    scikeras reads ``fit__*``, ``optimizer__*`` ... parameters from the
+    estimator's attributes, and its ``get_params`` lists every public
+    attribute: a routed parameter given to the constructor survives
+    :func:`sklearn.base.clone` so. Names are checked at fit
+    (:func:`check_param_name`). TODO: review with each scikeras release
+    line (checked on 0.13.0, 2026-12).
+    """
+    for name, value in kwargs.items():
+        setattr(estimator, name, value)
+
+
+def initialize_callbacks(estimator):
+    """Let scikeras build the callbacks of ``estimator``'s parameters.
+
+    scikeras 0.13's private ``_initialize_callbacks`` turns the
+    ``callbacks`` and ``callbacks__*`` parameters into instances and keeps
+    them as ``_fit_callbacks`` and ``_predict_callbacks``, which the engine
+    reads. TODO: review with each scikeras release line (checked on 0.13.0,
+    2026-12); it goes with the engine's scikeras base class.
+    """
+    estimator._initialize_callbacks()
+
+
+def symbolic_build(model, data_batch):
+    """Build ``model``'s optimizer and metric variables from one batch, untraced.
+
+    Keras' private ``Model._symbolic_build``, which ``fit`` calls itself:
+    on TensorFlow, ``fit`` would otherwise create those variables inside
+    its first trace of the train function, then trace it again (a second
+    of a small fit), and the compiled epochs need the variables of a
+    model's private copy to exist before they trace anything. Checked on
+    Keras 3.15.1 (2026-12; the trace-count tests of test_epochs fail
+    if it changes). TODO: remove when Keras builds them before its first
+    trace, or offers a public way to build them from data.
+    """
+    model._symbolic_build(data_batch=data_batch)
+
+
+def threefry_dropout(in_program):
+    """Have Keras' TensorFlow dropout draw Threefry masks inside compiled epochs.
+
+    Keras draws dropout masks with TensorFlow's default generator, which XLA
+    runs about ten times slower on the CPU than the Threefry generator (JAX's
+    own): with dropout, Keras' fit used to beat the compiled epoch. Keras'
+    private ``keras.src.backend.tensorflow.random.dropout`` is wrapped once,
+    in place; the wrapper draws Threefry masks only while
+    ``in_program.active`` is true in the calling thread (a
+    :class:`threading.local` the compiled epochs set), and is Keras'
+    function everywhere else. Returns whether the wrapper is in place: it is
+    not when Keras' module lacks the private helpers it relies on
+    (``_cast_seed``, ``draw_seed``, ``_get_concrete_noise_shape``), and the
+    compiled epochs then leave networks with dropout to Keras' loop.
+
+    Checked on Keras 3.15.1 with TensorFlow 2.21 (2026-12). TODO:
+    remove when Keras' TensorFlow dropout draws its masks with a generator
+    XLA runs fast on the CPU, or takes the algorithm as an argument.
+    """
+    from keras.src.backend.tensorflow import random
+
+    if getattr(random.dropout, "_threefry", False):
+        return True
+    helpers = ("_cast_seed", "draw_seed", "_get_concrete_noise_shape")
+    if not all(hasattr(random, name) for name in helpers):
+        return False
+    keras_dropout = random.dropout
+
+    @functools.wraps(keras_dropout)
+    def dropout(inputs, rate, noise_shape=None, seed=None):
+        if not getattr(in_program, "active", False) or rate in (0.0, 1.0):
+            return keras_dropout(inputs, rate, noise_shape=noise_shape, seed=seed)
+        return random.tf.nn.experimental.stateless_dropout(
+            inputs,
+            rate=rate,
+            noise_shape=random._get_concrete_noise_shape(inputs, noise_shape),
+            seed=random._cast_seed(random.draw_seed(seed)),
+            rng_alg="threefry",
+        )
+
+    dropout._threefry = True
+    random.dropout = dropout
+    return True
+
+
 def validate_sample_weight(X, y, sample_weight):
     """Check ``sample_weight`` and drop the samples of weight 0, as scikeras does.
 
@@ -95,6 +185,36 @@ class ScikerasFixes:
     # scikit-learn's repr prints only the changed ones, and the HTML display
     # of pipelines relies on it.
     __repr__ = BaseEstimator.__repr__
+
+
+class SklearnParameters:
+    """scikit-learn's parameter handling, for a face of scikeras' ``KerasClassifier``.
+
+    ``MLPClassifier`` stands in for scikit-learn's, whose parameters are its
+    constructor's names and nothing else; scikeras 0.13 lists every public
+    attribute as a parameter and accepts routed names (``fit__*`` ...) in
+    ``set_params``. Listed before the engine among the bases, this class
+    gives back :class:`sklearn.base.BaseEstimator`'s two methods.
+
+    The engine reads the Keras-only parameters of ``KerasMLPClassifier``
+    too; a face without them has them here, as class attributes at the
+    values that leave them out (no dropout, class weights, validation split,
+    Keras optimizer or callbacks). Class attributes are not parameters: not
+    in ``get_params``, refused by ``set_params``.
+
+    TODO: review with each scikeras release line (checked on scikeras
+    0.13.0 and scikit-learn 1.6-1.9, 2026-12); it goes when the engine no
+    longer subclasses scikeras' ``KerasClassifier``.
+    """
+
+    _get_param_names = classmethod(BaseEstimator._get_param_names.__func__)
+    set_params = BaseEstimator.set_params
+
+    dropout = 0.0
+    class_weight = None
+    validation_split = 0.0
+    optimizer = None
+    callbacks = None
 
 
 class TagsRoot:

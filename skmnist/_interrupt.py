@@ -6,7 +6,7 @@ trained for minutes. So while :func:`deferred_interrupt` is active the first
 Ctrl-C (SIGINT) is only recorded, in :attr:`Interrupt.requested`. A training
 loop looks at it at each safe point, the end of a batch (Keras'
 ``Model.fit``, or a short fit step by step) or of a compiled epoch
-(:mod:`skmnist._fast`), and there sets :attr:`Interrupt.honoured`. What
+(:mod:`skmnist._epochs`), and there sets :attr:`Interrupt.honoured`. What
 honouring means is the policy of the outermost ``with``:
 
 - :data:`STOP` (``fit``): training stops there, keeps the model and says it

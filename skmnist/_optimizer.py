@@ -11,8 +11,8 @@ from ._compat import InvalidParameterError
 _MIN_ADAPTIVE_LR = 1e-6
 
 
-def make(params, routed, estimator_name):
-    """A new Keras optimizer for the estimator parameters ``params``.
+def make(estimator, routed):
+    """A new Keras optimizer for the parameters of ``estimator``.
 
     ``optimizer=None`` gives the `solver`'s optimizer (Adam or SGD with
     MLPClassifier's parameters); a name, class or instance is made with
@@ -20,20 +20,20 @@ def make(params, routed, estimator_name):
     parameters) overrides either. Real-valued parameters are cast to float,
     as Keras refuses ints where scikit-learn accepts any real number.
     """
-    optimizer = params["optimizer"]
-    learning_rate = float(params["learning_rate_init"])
+    optimizer = estimator.optimizer
+    learning_rate = float(estimator.learning_rate_init)
     if optimizer is None:
-        if params["solver"] == "sgd":
+        if estimator.solver == "sgd":
             defaults = {
-                "momentum": float(params["momentum"]),
-                "nesterov": bool(params["nesterovs_momentum"]),
+                "momentum": float(estimator.momentum),
+                "nesterov": bool(estimator.nesterovs_momentum),
             }
             optimizer = keras.optimizers.SGD
         else:
             defaults = {
-                "beta_1": float(params["beta_1"]),
-                "beta_2": float(params["beta_2"]),
-                "epsilon": float(params["epsilon"]),
+                "beta_1": float(estimator.beta_1),
+                "beta_2": float(estimator.beta_2),
+                "epsilon": float(estimator.epsilon),
             }
             optimizer = keras.optimizers.Adam
         return optimizer(learning_rate=learning_rate, **{**defaults, **routed})
@@ -46,7 +46,7 @@ def make(params, routed, estimator_name):
         return keras.optimizers.get({"class_name": optimizer, "config": config})
     except (ValueError, TypeError):
         raise InvalidParameterError(
-            f"The 'optimizer' parameter of {estimator_name} must be the name "
+            f"The 'optimizer' parameter of {type(estimator).__name__} must be the name "
             "of a Keras optimizer (such as 'adam' or 'sgd'), an optimizer class or "
             f"an instance. Got {optimizer!r} instead."
         ) from None
@@ -71,12 +71,12 @@ class Schedule:
         self.power_t = float(power_t)
 
     @classmethod
-    def of(cls, params):
-        """The schedule in force for estimator parameters ``params``."""
+    def of(cls, estimator):
+        """The schedule in force for the parameters of ``estimator``."""
         kind = "constant"
-        if params["solver"] == "sgd" and params["optimizer"] is None:
-            kind = params["learning_rate"]
-        return cls(kind, params["learning_rate_init"], params["power_t"])
+        if estimator.solver == "sgd" and estimator.optimizer is None:
+            kind = estimator.learning_rate
+        return cls(kind, estimator.learning_rate_init, estimator.power_t)
 
     def rate_at(self, t):
         """The learning rate for an epoch after ``t`` samples, or None to keep it."""

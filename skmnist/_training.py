@@ -1,28 +1,34 @@
-"""The training run: scikit-learn's MLPClassifier rules around a Keras model.
+"""The training plan and run: scikit-learn's MLPClassifier rules around a Keras model.
 
-:func:`run` trains a compiled model for some epochs, on skmnist's compiled
-epochs (:mod:`skmnist._fast`) when they pay, else through ``Model.fit``. A
-:class:`Record` holds what MLPClassifier records across calls (``n_iter_``,
-``loss_curve_``, ``validation_scores_`` ...); the estimator hands it in and
-reads it back, and :class:`Monitor`, a Keras callback, keeps it and applies
-MLPClassifier's rules at the end of each epoch. Keras' ``EarlyStopping``
-counts patience differently, restores the best weights only when it stops
-early and has no learning-rate schedule; MLPClassifier's rules are kept.
+A :class:`Plan` is what one ``fit`` or ``partial_fit`` call will do (how
+many epochs, which batches, what is held out, when to stop: the
+:class:`Rules`), read from the estimator's parameters by :meth:`Plan.of`. A
+:class:`Record` holds what MLPClassifier records across calls
+(``n_iter_``, ``loss_curve_``, ``validation_scores_`` ...), read from the
+estimator's attributes by :meth:`Record.of`. :func:`run` carries out a plan
+on a compiled model: it holds out the validation rows, picks the loop that
+trains (:func:`_loop`, the one place that decides), and runs it, while
+:class:`Monitor`, a Keras callback, keeps the record and applies the rules
+at the end of each epoch. Keras' ``EarlyStopping`` counts patience
+differently, restores the best weights only when it stops early and has no
+learning-rate schedule; MLPClassifier's rules are kept.
 """
 
 # Authors: The skmnist developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 
 import keras
 import numpy as np
+import scipy.sparse
 from sklearn import config_context
 from sklearn.model_selection import train_test_split
 
-from . import _fast
+from . import _compat, _epochs, _keras_loop, _optimizer
 
 
 @dataclass
@@ -111,6 +117,20 @@ class Rules:
     schedule: object
     verbose: bool = False
 
+    @classmethod
+    def of(cls, estimator, incremental):
+        """The rules of a call, from the estimator's parameters.
+
+        ``incremental`` for ``partial_fit``, which never stops early.
+        """
+        return cls(
+            tol=float(estimator.tol),
+            n_iter_no_change=estimator.n_iter_no_change,
+            early_stopping=estimator.early_stopping and not incremental,
+            schedule=_optimizer.Schedule.of(estimator),
+            verbose=estimator._prints_iterations(),
+        )
+
     def stall_message(self):
         """MLPClassifier's words for progress that stalled."""
         if self.early_stopping:
@@ -122,6 +142,91 @@ class Rules:
             f"Training loss did not improve more than tol={self.tol:f} for "
             f"{int(self.n_iter_no_change):d} consecutive epochs."
         )
+
+
+@dataclass
+class Plan:
+    """What one call to ``fit`` or ``partial_fit`` does, decided before it starts.
+
+    Attributes
+    ----------
+    rules : Rules
+        When to stop.
+    epochs : int
+        At most this many epochs (1 for ``partial_fit``).
+    batch_size : callable
+        The batch size for a number of training rows (those left once
+        ``hold_out`` rows are held out).
+    hold_out : float or None
+        The share of the rows held out to validate on, or None.
+    validation_data : tuple or None
+        ``(X_val, y_val)`` given to ``fit``, instead of held-out rows.
+    shuffle : bool
+        Whether to draw a new order of the rows each epoch.
+    random_state : int or None
+        Seeds the held-out split and the order of the batches.
+    callbacks : list of keras.callbacks.Callback
+        The user's callbacks.
+    verbose : int
+        Keras' verbosity.
+    fit_args : dict
+        Further ``Model.fit`` arguments, which only Keras' loop takes.
+    """
+
+    rules: Rules
+    epochs: int
+    batch_size: object
+    hold_out: float
+    validation_data: tuple
+    shuffle: bool
+    random_state: int
+    callbacks: list
+    verbose: int
+    fit_args: dict
+
+    @classmethod
+    def of(cls, estimator, incremental, fit_kwargs):
+        """The plan of a call to a skmnist estimator's ``fit`` or ``partial_fit``.
+
+        ``incremental`` for ``partial_fit``; ``fit_kwargs`` are the extra
+        ``Model.fit`` arguments the call got, over the ``fit__*`` parameters.
+        """
+        rules = Rules.of(estimator, incremental)
+        fit_args = {
+            "verbose": estimator._keras_verbose(),
+            **_compat.routed(vars(estimator), "fit"),
+            **fit_kwargs,
+        }
+        fit_args.pop("callbacks", None)  # scikeras gathers them in _fit_callbacks
+        fit_args.pop("shuffle", None)  # the data shuffles itself, with its own seed
+        batch_size = fit_args.pop("batch_size", None)
+        split = fit_args.pop("validation_split", estimator.validation_split)
+        if rules.early_stopping:
+            split = estimator.validation_fraction
+        hold_out = None
+        if (split or rules.early_stopping) and not incremental:
+            if "validation_data" not in fit_args:
+                hold_out = float(split)
+        if batch_size:  # fit__batch_size: as it is, whatever the number of rows
+            batch_size = functools.partial(_given, batch_size)
+        else:  # the estimator's: clipped to the number of rows
+            batch_size = functools.partial(estimator._batch_size, warn=True)
+        return cls(
+            rules=rules,
+            epochs=1 if incremental else estimator._max_epochs(),
+            batch_size=batch_size,
+            hold_out=hold_out,
+            validation_data=fit_args.pop("validation_data", None),
+            shuffle=estimator.shuffle,
+            random_state=estimator._random_state,
+            callbacks=estimator._fit_callbacks,
+            verbose=fit_args.pop("verbose"),
+            fit_args=fit_args,
+        )
+
+
+def _given(batch_size, n_rows):
+    return batch_size
 
 
 class Monitor(keras.callbacks.Callback):
@@ -258,23 +363,8 @@ def shuffle_seed(random_state, epoch):
     return int(np.random.SeedSequence(entropy).generate_state(1)[0] >> 1)
 
 
-def run(
-    model,
-    X,
-    y,
-    sample_weight,
-    *,
-    record,
-    rules,
-    epochs,
-    batch_size,
-    shuffle,
-    random_state,
-    callbacks,
-    fit_args,
-    interrupt=None,
-):
-    """Train ``model`` for up to ``epochs`` more epochs, updating ``record``.
+def run(model, X, y, sample_weight, plan, record, interrupt=None):
+    """Train ``model`` by ``plan``, updating ``record`` epoch by epoch.
 
     Parameters
     ----------
@@ -283,20 +373,10 @@ def run(
     X, y, sample_weight : ndarray
         float32 rows (or a CSR matrix, densified one batch at a time), int32
         class codes, and float weights or None.
+    plan : Plan
+        What to do.
     record : Record
-        The training so far; updated epoch by epoch.
-    rules : Rules
-        When to stop.
-    epochs, batch_size : int
-        At most this many epochs, of batches of this size.
-    shuffle : bool
-        Whether to draw a new order of the samples each epoch.
-    random_state : int or None
-        Seeds the order of the batches.
-    callbacks : list of keras.callbacks.Callback
-        The user's callbacks.
-    fit_args : dict
-        Further ``Model.fit`` arguments (``verbose``, ``validation_data`` ...).
+        The training so far.
     interrupt : skmnist._interrupt.Interrupt, default=None
         Stops the training at the end of a batch or compiled epoch once
         Ctrl-C was pressed (``record.interrupted`` then says so).
@@ -304,59 +384,56 @@ def run(
     Returns
     -------
     loop : {"compiled", "steps", "keras"}
-        Which training loop ran: skmnist's compiled epochs, its step by step
-        loop for short fits, or ``Model.fit``.
+        Which training loop ran (see :func:`_loop`).
     """
-    record.start(rules.early_stopping)
-    callbacks = [Monitor(record, rules, X.shape[0], interrupt), *callbacks]
+    validation = plan.validation_data
+    if plan.hold_out is not None:
+        X, y, sample_weight, validation = hold_out(
+            X, y, sample_weight, plan.hold_out, plan.random_state
+        )
+    batch_size = plan.batch_size(X.shape[0])
+    record.start(plan.rules.early_stopping)
     done = record.epochs_trained
-    seed = shuffle_seed(random_state, done)
-    epochs_range = {"epochs": done + epochs, "initial_epoch": done}
-    trained = None
-    sparse = _fast.is_sparse(X)
-    if sparse and fit_args.get("validation_data") is not None:
-        # Held-out rows too are densified one batch at a time.
-        fit_args = dict(fit_args)
-        fit_args["validation_data"] = _fast.training_data(
-            *fit_args["validation_data"],
-            None,
-            batch_size=batch_size,
-            shuffle=False,
-            seed=None,
+    epochs = {
+        "batch_size": batch_size,
+        "epochs": done + plan.epochs,
+        "initial_epoch": done,
+        "shuffle": plan.shuffle,
+        "seed": shuffle_seed(plan.random_state, done),
+        "callbacks": [
+            Monitor(record, plan.rules, X.shape[0], interrupt),
+            *plan.callbacks,
+        ],
+        "validation_data": validation,
+        "verbose": plan.verbose,
+    }
+    loop = _loop(model, X, plan, math.ceil(X.shape[0] / batch_size))
+    if loop == "keras":
+        history = _keras_loop.fit(model, X, y, sample_weight, plan.fit_args, **epochs)
+    else:
+        history = _epochs.train(
+            model, X, y, sample_weight, by_step=loop == "steps", **epochs
         )
-    if not sparse and set(fit_args) <= {"verbose", "validation_data"}:
-        trained = _fast.train(
-            model,
-            X,
-            y,
-            sample_weight,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            seed=seed,
-            callbacks=callbacks,
-            validation_data=fit_args.get("validation_data"),
-            verbose=fit_args.get("verbose", 0),
-            **epochs_range,
-        )
-    if trained is not None:
-        loop, history = trained
-    else:  # sparse rows, arguments only fit takes, or no program for the model
-        loop = "keras"
-        data = _fast.training_data(
-            X, y, sample_weight, batch_size=batch_size, shuffle=shuffle, seed=seed
-        )
-        # Keras on TensorFlow would create the optimizer's and the metrics'
-        # variables inside its first trace, then trace its train function again.
-        model._symbolic_build(data_batch=data.first_rows())
-        try:
-            history = model.fit(
-                data, callbacks=callbacks, shuffle=False, **epochs_range, **fit_args
-            ).history
-        finally:
-            data.release()
-            if sparse and fit_args.get("validation_data") is not None:
-                fit_args["validation_data"].release()
     for key, values in history.items():
         # Keras records an epoch that Ctrl-C cut short; the Monitor does not.
         record.history[key] += [float(v) for v in values[: record.n_iter]]
     return loop
+
+
+def _loop(model, X, plan, steps):
+    """Which loop trains: the one place that decides.
+
+    ``"compiled"``: skmnist's compiled epochs (:func:`skmnist._epochs.train`);
+    ``"steps"``: the same program's step, a call per batch, for fits of
+    fewer than `~skmnist._epochs.MIN_COMPILED_STEPS` steps (``steps`` an
+    epoch); ``"keras"``: ``Model.fit`` (:func:`skmnist._keras_loop.fit`), for
+    sparse rows, arguments only it takes, and networks the backend has no
+    program for (or all, when `~skmnist._epochs.COMPILED_EPOCHS` is False).
+    """
+    if scipy.sparse.issparse(X) or plan.fit_args:
+        return "keras"
+    if not _epochs.COMPILED_EPOCHS or not _epochs.can_train(model):
+        return "keras"
+    if plan.epochs * steps < _epochs.MIN_COMPILED_STEPS:
+        return "steps"
+    return "compiled"

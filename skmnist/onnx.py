@@ -2,8 +2,8 @@
 
 The graph is written here with :mod:`onnx.helper`, node by node, from what
 the estimator learned: the flattener's image shape and pixel scale, and the
-classifier's dense layers (:func:`skmnist._fast.dense_stack`, the weights its
-NumPy forward pass uses). It computes what ``predict_proba`` computes, in the
+classifier's dense layers (its ``_forward_layers()``, the weights its NumPy
+forward pass uses). It computes what ``predict_proba`` computes, in the
 same order and precision: pixels cast to float32 and divided by the pixel
 scale, the dense layers in float32, the output layer's bias and activation
 in float64. Running it needs onnxruntime (or any ONNX runtime) and NumPy,
@@ -54,15 +54,11 @@ def _steps(estimator):
     flattener = None
     if len(steps) == 2 and isinstance(steps[0], ImageFlattener):
         flattener, steps = steps[0], steps[1:]
-    # The classifiers' module is loaded once an instance exists: when it is
+    # The classifiers' engine is loaded once an instance exists: when it is
     # not, the estimator is none of ours, and importing it (and Keras) to say
     # so would cost seconds.
-    classifier_module = sys.modules.get("skmnist.classifier")
-    if (
-        len(steps) != 1
-        or classifier_module is None
-        or not isinstance(steps[0], classifier_module._BaseMLP)
-    ):
+    engine = sys.modules.get("skmnist._estimator")
+    if len(steps) != 1 or engine is None or not isinstance(steps[0], engine._BaseMLP):
         names = [type(step).__name__ for step in steps]
         if flattener is not None:
             names.insert(0, "ImageFlattener")
@@ -84,14 +80,12 @@ def _check_fitted(flattener, classifier):
             "This ImageFlattener instance is not fitted yet: fit the pipeline "
             "before exporting it."
         )
-    if not getattr(classifier, "initialized_", False) or not hasattr(
-        classifier, "_dense_stack"
-    ):
+    if not getattr(classifier, "initialized_", False):
         raise NotFittedError(
             f"This {type(classifier).__name__} instance is not fitted yet: fit it "
             "before exporting it."
         )
-    stack = classifier._dense_stack
+    stack = classifier._forward_layers()
     if not stack or stack[-1][2] != "softmax":
         activations = sorted({"linear", *_ACTIVATION_OPS})
         raise ValueError(
@@ -262,7 +256,7 @@ def _build(onnx, flattener, classifier, input_dtype):
         scale = const("max_value", np.float32(flattener.max_value_))
         x = node("Div", [x, scale], "scaled")
 
-    stack = classifier._dense_stack
+    stack = classifier._forward_layers()
     for i, (kernel, bias, activation) in enumerate(stack, start=1):
         x = node("MatMul", [x, const(f"kernel_{i}", kernel)], f"matmul_{i}")
         if i == len(stack):

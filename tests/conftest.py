@@ -50,7 +50,7 @@ SLOWEST_FILES_FIRST = (
     "test_distributed.py",  # 135 (with the session's local search)
     "test_cli.py",  # 120
     "test_sklearn_workflows.py",  # 110
-    "test_fast.py",  # 80
+    "test_epochs.py",  # 80
     "test_training.py",  # 65
     "test_interrupt.py",  # 45
     "test_examples.py",  # 45
@@ -275,8 +275,8 @@ def read_only_dir(tmp_path):
 @pytest.fixture(params=["fit", "compiled"])
 def training_path(request, monkeypatch):
     """Train through Keras' ``Model.fit``, or through skmnist's compiled epochs."""
-    from skmnist import _fast
+    from skmnist import _epochs
 
-    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 0)
-    monkeypatch.setattr(_fast, "COMPILED_EPOCHS", request.param == "compiled")
+    monkeypatch.setattr(_epochs, "MIN_COMPILED_STEPS", 0)
+    monkeypatch.setattr(_epochs, "COMPILED_EPOCHS", request.param == "compiled")
     return request.param

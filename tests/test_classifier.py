@@ -15,6 +15,7 @@ from sklearn.model_selection import (
     cross_val_score,
 )
 from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import FunctionTransformer
 
 from skmnist import KerasMLPClassifier, make_mnist_pipeline
 
@@ -120,6 +121,25 @@ def test_predict_checks_the_number_of_features(digits_flat):
         ValueError, match="X has 10 features, but KerasMLPClassifier is expecting 64"
     ):
         clf.predict(X[:, :10])
+
+
+class ReversedColumns(KerasMLPClassifier):
+    """A subclass with its own feature encoder (scikeras' hook): columns reversed."""
+
+    @property
+    def feature_encoder(self):
+        return FunctionTransformer(np.fliplr)
+
+
+def test_a_feature_encoder_encodes_what_predict_sees_as_what_fit_saw(digits_flat):
+    X, y = digits_flat
+    encoded = ReversedColumns(epochs=3, random_state=0).fit(X, y)
+    # the same network, trained on the columns the encoder hands it
+    plain = fitted(np.fliplr(X), y, epochs=3)
+    np.testing.assert_allclose(
+        encoded.predict_proba(X), plain.predict_proba(np.fliplr(X)), rtol=1e-6
+    )
+    assert encoded.score(X, y) == plain.score(np.fliplr(X), y) > 0.5
 
 
 def test_routed_parameters_reach_keras(digits_flat):

@@ -21,8 +21,8 @@ _FIT = """
 import sys
 import numpy as np
 from sklearn.datasets import load_digits
-from skmnist import KerasMLPClassifier, _fast
-_fast.MIN_COMPILED_STEPS = 0
+from skmnist import KerasMLPClassifier, _epochs
+_epochs.MIN_COMPILED_STEPS = 0
 X, y = load_digits(return_X_y=True)
 clf = KerasMLPClassifier(epochs=3, random_state=0).fit(X / 16, y)
 assert clf._training_loop == "compiled"
@@ -193,9 +193,9 @@ _DISK_FILLS = """
 import os, sys, warnings
 import numpy as np
 from sklearn.datasets import load_digits
-from skmnist import KerasMLPClassifier, _compile_cache, _fast
-_fast.MIN_COMPILED_STEPS = 0
-_fast.prepare_backend()
+from skmnist import KerasMLPClassifier, _backend, _compile_cache, _epochs
+_epochs.MIN_COMPILED_STEPS = 0
+_backend.prepare_backend()
 # the disk fills once the cache is in use
 free = os.statvfs(sys.argv[1]).f_bavail * os.statvfs(sys.argv[1]).f_frsize
 with open(os.path.join(sys.argv[1], "filler"), "wb") as f:
@@ -210,7 +210,7 @@ except Exception as error:
         warnings.simplefilter("always")
         print("recovered", _compile_cache.recover(error))
     print(caught[0].message)
-    _fast.COMPILED_EPOCHS = False  # what the caller then does
+    _epochs.COMPILED_EPOCHS = False  # what the caller then does
     clf.fit(X / 16, y)
     print("trained", clf._training_loop)
 """

@@ -126,9 +126,9 @@ def test_first_ctrl_c_stops_at_the_end_of_a_batch_and_keeps_the_model(
 def test_interrupted_in_the_last_epoch_warns_only_that(
     default_sigint, monkeypatch, digits_flat
 ):
-    from skmnist import _fast
+    from skmnist import _epochs
 
-    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 0)
+    monkeypatch.setattr(_epochs, "MIN_COMPILED_STEPS", 0)
     X, y = digits_flat
     clf = KerasMLPClassifier(epochs=3, callbacks=[CtrlC(epoch=2)])
     caught = fit_quietly(clf, X, y)

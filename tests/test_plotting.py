@@ -11,7 +11,7 @@ from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 
 from skmnist import plotting  # noqa: E402
 
-from .conftest import measure_python  # noqa: E402
+from ._measure import measure_python  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ import pytest
 from skmnist import _search_results
 from skmnist._search_results import read_results, write_results
 
-from .conftest import measure_python
+from ._measure import measure_python
 
 _ROWS = [
     {

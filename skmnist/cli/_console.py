@@ -128,10 +128,10 @@ def import_keras():
             os.dup2(devnull.fileno(), 2)
             import keras
 
-            from .. import _fast
+            from .. import _backend
 
             with warnings.catch_warnings(record=True) as settings_refused:
-                _fast.prepare_backend()
+                _backend.prepare_backend()
             keras.ops.convert_to_tensor(0.0)  # the backend finds its devices now
             if keras.backend.backend() == "tensorflow":
                 # XLA logs its own start-up on first use: training compiles

@@ -1,4 +1,4 @@
-"""Speed paths: a compiled training loop, compile options, a NumPy forward pass.
+"""Compiled epochs: an epoch of training as a few compiled calls.
 
 Training runs each epoch as a few compiled calls (:func:`train`): on
 TensorFlow an XLA-compiled ``tf.while_loop``, on JAX a jitted
@@ -15,110 +15,28 @@ does, with the batch callbacks between steps: the same models as ``fit``,
 bit for bit, but the step is traced once per network, not once per fit.
 Held-out rows are scored the same way, a call per batch of the program's
 copy of Keras' ``test_step``: ``Model.evaluate``'s scores, without its
-trace for every fit. Sparse rows and ``fit`` arguments only Keras
-understands go through ``Model.fit`` on :func:`training_data`. Either way
-each fit shuffles with its own seed, never with global random state (Keras'
-own array adapter shuffles with TensorFlow's global seed, or NumPy's global
-generator on JAX): one permutation per epoch from a
-:class:`numpy.random.Generator`, so that the same seed gives the same
-batches on both paths and both backends.
-
-Prediction skips Keras: a stack of dense layers is evaluated in NumPy, in
-float32 as the network trained, from a copy of the learned weights. It
-answers one image in microseconds instead of milliseconds, on every
-backend, and gives each row the same result, bit for bit, whatever else is
-in the batch.
+trace for every fit. Which fits run here is decided by
+:func:`skmnist._training.run` (sparse rows and ``fit`` arguments only Keras
+understands go through Keras' loop, :mod:`skmnist._keras_loop`); either way
+each fit shuffles with its own seed, never with global random state: one
+permutation per epoch from a :class:`numpy.random.Generator`, so that the
+same seed gives the same batches on both loops and both backends.
 """
 
 # Authors: The skmnist developers
 # SPDX-License-Identifier: BSD-3-Clause
 
 import collections
-import functools
 import json
 import logging
 import math
-import os
-import sys
 import threading
 
 import keras
 import numpy as np
 import scipy.sparse
-from scipy.special import expit
 
-from . import _aligned, _compile_cache
-
-_threads_limited = False
-
-
-def prepare_backend():
-    """Settings the backend reads before its first operation: threads, compile cache.
-
-    The estimators call this before they build a network, the console
-    script before it starts Keras; a call that comes later changes nothing.
-    """
-    _limit_threads()
-    _compile_cache.enable()
-
-
-def _limit_threads():
-    """Bound TensorFlow's thread pools by the process's thread budget, once.
-
-    TensorFlow ignores threadpoolctl, so a joblib search with ``n_jobs=2`` on
-    two cores would run two processes with two-thread pools each. The budget
-    is ``SKMNIST_NUM_THREADS`` if set; else, in a Dask worker, the worker's
-    thread count; else ``OMP_NUM_THREADS``, which joblib's worker processes
-    carry (cores divided by workers).
-    """
-    global _threads_limited
-    if _threads_limited:
-        return
-    _threads_limited = True
-    budget = os.environ.get("SKMNIST_NUM_THREADS") or _dask_worker_threads()
-    budget = budget or os.environ.get("OMP_NUM_THREADS")
-    if not budget or keras.backend.backend() != "tensorflow":
-        return
-    try:
-        n = max(int(budget), 1)
-    except ValueError:
-        return
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(n)
-        tf.config.threading.set_inter_op_parallelism_threads(n)
-    except RuntimeError:
-        pass  # TensorFlow already runs with its pools: too late to change them
-
-
-def _dask_worker_threads():
-    """The thread count of the Dask worker this process runs, if it is one."""
-    if "distributed" not in sys.modules:
-        return None
-    from distributed import get_worker
-
-    try:
-        return get_worker().state.nthreads
-    except ValueError:  # not in a worker
-        return None
-
-
-def is_sparse(X):
-    """Whether ``X`` is a SciPy sparse matrix or array."""
-    return scipy.sparse.issparse(X)
-
-
-def training_data(X, y, sample_weight, *, batch_size, shuffle, seed):
-    """Batches of ``(X, y[, sample_weight])`` for ``Model.fit``.
-
-    A new order every epoch, drawn as :func:`train` draws it: the same seed
-    gives the same batches on either path. A sparse ``X`` (CSR) is gathered
-    and densified one batch at a time, never whole.
-    """
-    arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
-    return _ShuffledBatches(arrays, batch_size, shuffle, seed)
-
+from . import _aligned, _compat
 
 # Shorter fits run step by step, about 2 ms a step on small MLPs on
 # TensorFlow; a compiled epoch costs a second to compile, once per network
@@ -143,12 +61,19 @@ _programs_lock = threading.Lock()
 CHUNK_BATCHES = 32
 
 
+def can_train(model):
+    """Whether this backend has a program for ``model``'s compiled epochs."""
+    program_type = _PROGRAMS.get(keras.backend.backend())
+    return program_type is not None and program_type.can_run(model)
+
+
 def train(
     model,
     X,
     y,
     sample_weight,
     *,
+    by_step,
     batch_size,
     epochs,
     initial_epoch,
@@ -161,25 +86,19 @@ def train(
     """Train ``model`` as ``Model.fit`` would, a few compiled calls per epoch.
 
     Parameters are ``fit``'s; ``seed`` seeds the order of the batches (a new
-    permutation each epoch). Returns ``(loop, history)``: ``loop`` is
-    ``"compiled"``, or ``"steps"`` for a fit of fewer than
-    `MIN_COMPILED_STEPS` steps, run a call per batch; ``history`` is the
-    ``History.history`` dict. Returns None when the backend has no program
-    for the model: the caller then uses ``fit``.
+    permutation each epoch). With ``by_step`` (for short fits) each epoch
+    runs a call per batch instead. ``model`` must be one :func:`can_train`
+    trains. Returns the ``History.history`` dict.
     """
-    program_type = _PROGRAMS.get(keras.backend.backend())
     n = len(X)
     steps = math.ceil(n / batch_size)
-    if not COMPILED_EPOCHS or program_type is None or not program_type.can_run(model):
-        return None
-    by_step = (epochs - initial_epoch) * steps < MIN_COMPILED_STEPS
     watched = verbose != 0 or _watch_batches(callbacks)
     key = _program_key(model, X, sample_weight is not None, batch_size)
-    program = _program(key, program_type, model, batch_size)
+    program = _program(key, _PROGRAMS[keras.backend.backend()], model, batch_size)
     on_device = program.put(_training_arrays(X, y, sample_weight))
     held_out = None
     if validation_data is not None and len(validation_data) == 2:
-        if not any(is_sparse(a) for a in validation_data):
+        if not any(scipy.sparse.issparse(a) for a in validation_data):
             held_out = program.put(_training_arrays(*validation_data, None))
     history = keras.callbacks.History()
     callbacks = keras.callbacks.CallbackList(
@@ -191,11 +110,9 @@ def train(
         model=model,
     )
     # What fit does first: build the optimizer and the compiled metrics.
-    model._symbolic_build(data_batch=tuple(a[:1] for a in on_device))
+    _compat.symbolic_build(model, tuple(a[:1] for a in on_device))
     model.stop_training = False
     rng = np.random.default_rng(seed)
-    whole = n // batch_size * batch_size  # rows in full batches
-    chunk = CHUNK_BATCHES * batch_size
     callbacks.on_train_begin()
     logs = {}
     for epoch in range(initial_epoch, epochs):
@@ -204,31 +121,48 @@ def train(
         order = (rng.permutation(n) if shuffle else np.arange(n)).astype(np.int32)
         if by_step:
             _step_by_step(program, model, on_device, order, callbacks, watched)
+            logs = _metrics(model)
         else:
-            with program.lock:  # fits in other threads may share the program
-                program.load(model)
-                for start in range(0, whole, chunk):
-                    program.run(on_device, order[start : min(start + chunk, whole)])
-                if whole < n:
-                    program.step(on_device, order[whole:])
-                program.sync(model)
-        logs = _metrics(model)
-        if not by_step:
+            _compiled_epoch(program, model, on_device, order)
+            logs = _metrics(model)
             callbacks.on_train_batch_end(steps - 1, logs)
-        if held_out is not None:
-            with program.lock:
-                scores = program.evaluate(model, held_out)
-            logs.update({f"val_{k}": v for k, v in scores.items()})
-        elif validation_data is not None:
-            scores = model.evaluate(
-                *validation_data, batch_size=batch_size, verbose=0, return_dict=True
-            )
-            logs.update({f"val_{k}": float(v) for k, v in scores.items()})
+        logs.update(_validation_logs(program, model, held_out, validation_data))
         callbacks.on_epoch_end(epoch, logs)
         if model.stop_training:
             break
     callbacks.on_train_end(logs)
-    return ("steps" if by_step else "compiled"), history.history
+    return history.history
+
+
+def _compiled_epoch(program, model, arrays, order):
+    """One epoch in a few compiled calls: `CHUNK_BATCHES` batches each, then the rest."""
+    n, batch_size = len(order), program.batch_size
+    whole = n // batch_size * batch_size  # rows in full batches
+    chunk = CHUNK_BATCHES * batch_size
+    with program.lock:  # fits in other threads may share the program
+        program.load(model)
+        for start in range(0, whole, chunk):
+            program.run(arrays, order[start : min(start + chunk, whole)])
+        if whole < n:
+            program.step(arrays, order[whole:])
+        program.sync(model)
+
+
+def _validation_logs(program, model, held_out, validation_data):
+    """The ``val_*`` scores of an epoch: ``held_out`` in the program, else Keras'."""
+    if held_out is not None:
+        with program.lock:
+            scores = program.evaluate(model, held_out)
+        return {f"val_{k}": v for k, v in scores.items()}
+    if validation_data is not None:
+        scores = model.evaluate(
+            *validation_data,
+            batch_size=program.batch_size,
+            verbose=0,
+            return_dict=True,
+        )
+        return {f"val_{k}": float(v) for k, v in scores.items()}
+    return {}
 
 
 def _step_by_step(program, model, arrays, order, callbacks, watched):
@@ -362,8 +296,8 @@ def _private_copy(model):
     copy = keras.models.clone_model(model)
     copy.compile_from_config(model.get_compile_config())
     n_features = model.inputs[0].shape[1]
-    copy._symbolic_build(
-        data_batch=(np.zeros((1, n_features), np.float32), np.zeros(1, np.int32))
+    _compat.symbolic_build(
+        copy, (np.zeros((1, n_features), np.float32), np.zeros(1, np.int32))
     )
     return copy
 
@@ -379,48 +313,12 @@ def _chunk_index(rows, batch_size):
     return index
 
 
+# Whether a compiled epoch runs in this thread: its dropout masks are Threefry's.
 _in_program = threading.local()
 
 
 def _has_dropout(model):
     return any(isinstance(layer, keras.layers.Dropout) for layer in model.layers)
-
-
-def _threefry_dropout():
-    """Have Keras' TensorFlow dropout draw Threefry masks in the compiled epochs.
-
-    Keras draws dropout masks with TensorFlow's default generator, which XLA
-    runs about ten times slower on the CPU than the Threefry generator (JAX's
-    own): with dropout, Keras' fit used to beat the compiled epoch. Keras'
-    function is wrapped once, in place; the wrapper draws Threefry masks only
-    while this module's program runs in the calling thread, and is Keras'
-    function everywhere else. Returns whether the wrapper is in place (it is
-    not when Keras' module lacks the helpers it relies on).
-    """
-    from keras.src.backend.tensorflow import random
-
-    if getattr(random.dropout, "_threefry", False):
-        return True
-    helpers = ("_cast_seed", "draw_seed", "_get_concrete_noise_shape")
-    if not all(hasattr(random, name) for name in helpers):
-        return False
-    keras_dropout = random.dropout
-
-    @functools.wraps(keras_dropout)
-    def dropout(inputs, rate, noise_shape=None, seed=None):
-        if not getattr(_in_program, "active", False) or rate in (0.0, 1.0):
-            return keras_dropout(inputs, rate, noise_shape=noise_shape, seed=seed)
-        return random.tf.nn.experimental.stateless_dropout(
-            inputs,
-            rate=rate,
-            noise_shape=random._get_concrete_noise_shape(inputs, noise_shape),
-            seed=random._cast_seed(random.draw_seed(seed)),
-            rng_alg="threefry",
-        )
-
-    dropout._threefry = True
-    random.dropout = dropout
-    return True
 
 
 class _RetracingOfPrograms(logging.Filter):
@@ -479,7 +377,7 @@ class _TensorFlowEpochs:
 
     @staticmethod
     def can_run(model):
-        return not _has_dropout(model) or _threefry_dropout()
+        return not _has_dropout(model) or _compat.threefry_dropout(_in_program)
 
     def put(self, arrays):
         # Aligned arrays (the transformer's rows) are read in place, not copied.
@@ -618,143 +516,3 @@ class _JaxEpochs:
 
 
 _PROGRAMS = {"tensorflow": _TensorFlowEpochs, "jax": _JaxEpochs}
-
-
-def compile_options(n_samples, batch_size, epochs):
-    """``Model.compile`` defaults that make this backend fastest on small MLPs.
-
-    Keras' ``fit`` trains the fits on sparse rows, which may be long, and
-    those with arguments only it understands. Several steps per execution
-    cut the per-batch overhead of a long fit; the count divides the number
-    of batches in an epoch, so that every execution is whole and no shorter
-    one has to be traced at an epoch's end. A short fit runs one step per
-    execution: tracing Keras' loop over several steps costs more (about a
-    second) than the overhead it saves.
-    """
-    steps = math.ceil(n_samples / batch_size)
-    per_execution = 1
-    if epochs * steps >= MIN_COMPILED_STEPS:
-        per_execution = max(d for d in range(1, min(50, steps) + 1) if steps % d == 0)
-    options = {"steps_per_execution": per_execution}
-    if keras.backend.backend() == "tensorflow":
-        # For Model.fit's single steps, XLA only adds compile time.
-        options["jit_compile"] = False
-    return options
-
-
-def _dense(a):
-    return a.toarray() if is_sparse(a) else a
-
-
-class _ShuffledBatches(keras.utils.PyDataset):
-    """Array batches in a new order every epoch, drawn from a seeded generator."""
-
-    def __init__(self, arrays, batch_size, shuffle, seed):
-        super().__init__()
-        self.arrays = arrays
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.rng = np.random.default_rng(seed)
-        self.order = self._draw()
-        self.served = 0
-
-    def _draw(self):
-        n = self.arrays[0].shape[0]
-        return self.rng.permutation(n) if self.shuffle else np.arange(n)
-
-    def __len__(self):
-        return math.ceil(self.arrays[0].shape[0] / self.batch_size)
-
-    def __getitem__(self, index):
-        self.served += 1
-        idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        return tuple(_dense(a[idx]) for a in self.arrays)
-
-    def first_rows(self):
-        """The first row of each array, dense: what Keras builds its state from."""
-        return tuple(_dense(a[:1]) for a in self.arrays)
-
-    def release(self):
-        """Drop the arrays: TensorFlow's dataset of this generator outlives the fit."""
-        self.arrays = None
-
-    def on_epoch_end(self):
-        if self.arrays is None:
-            return
-        # Keras on JAX first peeks at one batch, in an "epoch" of its own:
-        # only a whole epoch moves on to the next order.
-        if self.served >= len(self):
-            self.order = self._draw()
-        self.served = 0
-
-
-def _softmax(z):
-    """Each row's softmax, in place (SciPy's takes twice as long on few rows)."""
-    z -= z.max(axis=-1, keepdims=True)
-    np.exp(z, out=z)
-    z /= z.sum(axis=-1, keepdims=True)
-    return z
-
-
-_NUMPY_ACTIVATIONS = {
-    "linear": lambda z: z,
-    "relu": lambda z: np.maximum(z, 0, out=z),
-    "tanh": lambda z: np.tanh(z, out=z),
-    "sigmoid": lambda z: expit(z, out=z),
-    "softmax": _softmax,
-}
-
-
-def dense_stack(model):
-    """The weights of ``model`` as float32 arrays, if NumPy can evaluate it.
-
-    Returns a list of ``(kernel, bias, activation)`` when the model is a chain
-    of ``Dense`` layers (``Dropout`` layers, inactive at inference, may sit
-    between them) with activations NumPy knows; ``None`` otherwise.
-    """
-    stack = []
-    for layer in model.layers:
-        if isinstance(layer, (keras.layers.InputLayer, keras.layers.Dropout)):
-            continue
-        if not isinstance(layer, keras.layers.Dense):
-            return None
-        config = layer.get_config()
-        if config["activation"] not in _NUMPY_ACTIVATIONS or not config["use_bias"]:
-            return None
-        kernel, bias = (np.asarray(w, dtype=np.float32) for w in layer.get_weights())
-        stack.append((kernel, bias, config["activation"]))
-    return stack
-
-
-def forward(stack, X, *, check_finite=False):
-    """Evaluate a :func:`dense_stack` on float32 rows ``X`` (dense or sparse).
-
-    Returns float64 probabilities: the layers run in float32, as the network
-    trained, and the output activation in float64. Each dense row is
-    multiplied on its own, a stack of one-row products in one NumPy call, so
-    that its answer is the same, bit for bit, whatever else is in the batch:
-    BLAS may round a row of a taller product by where the row sits in it,
-    depending on the kernel it picks for the processor (OpenBLAS's Haswell
-    kernels round rows 0-5 and 6-11 of 64 differently). A sparse ``X`` is
-    multiplied as it is, a row at a time in SciPy's own loop: only the first
-    layer's output, of the first layer's width, is dense.
-
-    With ``check_finite``, returns None when a sum of the first layer is not
-    finite: a NaN or an infinity in a row makes every sum of that row NaN or
-    infinite, whatever the weights, so this checks ``X`` at a fraction of
-    the cost of reading it again (huge finite rows may overflow a sum too:
-    the caller then checks ``X`` itself).
-    """
-    n = X.shape[0]
-    h = X if is_sparse(X) else X.reshape(n, 1, X.shape[1])
-    *hidden, (_, bias, activation) = stack
-    for depth, (w, b, a) in enumerate(stack):
-        h = np.asarray(h @ w).reshape(n, 1, w.shape[1])
-        if depth == 0 and check_finite and not np.isfinite(h).all():
-            return None
-        if depth < len(hidden):
-            h += b
-            h = _NUMPY_ACTIVATIONS[a](h)
-    z = h.reshape(n, -1).astype(np.float64)
-    z += bias
-    return _NUMPY_ACTIVATIONS[activation](z)

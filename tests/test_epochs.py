@@ -1,16 +1,14 @@
-"""The speed paths give what the plain paths give: compiled epochs, NumPy predict."""
+"""The compiled epochs train the models Keras' fit trains, and the loop that runs is the one that pays."""
 
 import threading
 
 import keras
 import numpy as np
 import pytest
-from sklearn.base import clone
 
-from skmnist import KerasMLPClassifier, _fast, make_mnist_pipeline
+from skmnist import KerasMLPClassifier, _epochs, make_mnist_pipeline
 
 from ._measure import measure_python
-from ._properties import assert_rows_answer_as_in_the_whole
 
 
 def test_compiled_epochs_train_the_model_fit_trains(
@@ -20,9 +18,9 @@ def test_compiled_epochs_train_the_model_fit_trains(
     X, y = X[:6000], y[:6000]
     X_test, y_test = mnist_test
     results = {}
-    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 0)
+    monkeypatch.setattr(_epochs, "MIN_COMPILED_STEPS", 0)
     for path in ("compiled", "fit"):
-        monkeypatch.setattr(_fast, "COMPILED_EPOCHS", path == "compiled")
+        monkeypatch.setattr(_epochs, "COMPILED_EPOCHS", path == "compiled")
         pipe = make_mnist_pipeline(epochs=3, random_state=0).fit(X, y)
         results[path] = pipe.predict_proba(X_test), pipe[-1].history_
     (compiled, compiled_history), (plain, plain_history) = results.values()
@@ -39,23 +37,14 @@ def test_compiled_epochs_train_the_model_fit_trains(
 
 def test_each_fit_takes_the_path_it_can(digits_flat, monkeypatch):
     X, y = digits_flat
-    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 0)
+    monkeypatch.setattr(_epochs, "MIN_COMPILED_STEPS", 0)
     assert fitted(X, y, epochs=1)._training_loop == "compiled"
     # arguments only Model.fit understands take Keras' loop
     routed = KerasMLPClassifier(epochs=3, random_state=0, fit__validation_batch_size=7)
     assert routed.fit(X, y)._training_loop == "keras"
     assert fitted(X, y, epochs=1, dropout=0.1)._training_loop == "compiled"
-    monkeypatch.setattr(_fast, "COMPILED_EPOCHS", False)
+    monkeypatch.setattr(_epochs, "COMPILED_EPOCHS", False)
     assert fitted(X, y, epochs=1)._training_loop == "keras"
-
-
-def test_numpy_forward_pass_matches_keras(digits_flat):
-    X, y = digits_flat
-    clf = KerasMLPClassifier(epochs=2, random_state=0, dropout=0.2).fit(X, y)
-    np.testing.assert_allclose(
-        clf.predict_proba(X), clf.model_.predict(X, verbose=0), atol=1e-5
-    )
-    assert_rows_answer_as_in_the_whole(clf, X)
 
 
 def fitted(X, y, **params):
@@ -63,48 +52,12 @@ def fitted(X, y, **params):
     return KerasMLPClassifier(**params).fit(X, y)
 
 
-@pytest.mark.jax
-@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
-def test_numpy_predictions_match_keras(digits_flat, activation):
-    X, y = digits_flat
-    clf = fitted(X, y, epochs=2, activation=activation)
-    keras_proba = clf.model_.predict(X, verbose=0)
-    np.testing.assert_allclose(clf.predict_proba(X), keras_proba, rtol=1e-4, atol=1e-6)
-    # routed predict arguments take Keras' own predict loop: same answers
-    routed = clone(clf).set_params(predict__batch_size=64).fit(X, y)
-    np.testing.assert_allclose(
-        routed.predict_proba(X), keras_proba, rtol=1e-4, atol=1e-6
-    )
-
-
-@pytest.mark.jax
-def test_keras_only_activation_still_predicts(digits_flat):
-    X, y = digits_flat
-    clf = fitted(X, y, epochs=2, activation="gelu")
-    np.testing.assert_allclose(
-        clf.predict_proba(X), clf.model_.predict(X, verbose=0), rtol=1e-5, atol=1e-6
-    )
-
-
-@pytest.mark.jax
-def test_refit_predicts_with_the_new_weights(digits_flat):
-    X, y = digits_flat
-    clf = fitted(X, y, epochs=1)
-    before = clf.predict_proba(X)
-    clf.set_params(epochs=5).fit(X, y)
-    after = clf.predict_proba(X)
-    assert not np.allclose(before, after)
-    np.testing.assert_allclose(
-        after, clf.model_.predict(X, verbose=0), rtol=1e-4, atol=1e-6
-    )
-
-
 @pytest.fixture
 def no_programs(monkeypatch):
     """The compiled programs, none at first (each test's own); every fit compiles."""
-    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 0)
-    monkeypatch.setattr(_fast, "_programs", type(_fast._programs)())
-    return _fast._programs
+    monkeypatch.setattr(_epochs, "MIN_COMPILED_STEPS", 0)
+    monkeypatch.setattr(_epochs, "_programs", type(_epochs._programs)())
+    return _epochs._programs
 
 
 @pytest.fixture
@@ -165,7 +118,7 @@ def test_a_changed_parameter_never_runs_a_stale_program(
 
 def test_the_programs_kept_are_bounded(digits_flat, no_programs, monkeypatch):
     X, y = digits_flat[0][:300], digits_flat[1][:300]
-    monkeypatch.setattr(_fast, "MAX_PROGRAMS", 1)
+    monkeypatch.setattr(_epochs, "MAX_PROGRAMS", 1)
     first = fitted(X, y, epochs=1)
     fitted(X, y, epochs=1, hidden_layer_sizes=(8,))
     assert len(no_programs) == 1
@@ -178,7 +131,7 @@ def test_the_programs_kept_are_bounded(digits_flat, no_programs, monkeypatch):
 def test_keras_loop_traces_the_training_step_once(digits_flat, traces, monkeypatch):
     # Keras on TensorFlow creates the optimizer's variables in its first
     # trace unless they exist, then traces again: a second of a small fit.
-    monkeypatch.setattr(_fast, "COMPILED_EPOCHS", False)
+    monkeypatch.setattr(_epochs, "COMPILED_EPOCHS", False)
     clf = fitted(*digits_flat, epochs=3)
     assert clf._training_loop == "keras"
     assert len(traces) == 1
@@ -211,10 +164,10 @@ def test_short_fits_train_as_keras_fit_does_and_trace_once(
         clf = KerasMLPClassifier(epochs=2, random_state=0, **params)
         return clf.fit(X, y, sample_weight=weights)
 
-    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 100)
-    monkeypatch.setattr(_fast, "COMPILED_EPOCHS", False)
+    monkeypatch.setattr(_epochs, "MIN_COMPILED_STEPS", 100)
+    monkeypatch.setattr(_epochs, "COMPILED_EPOCHS", False)
     plain = fit()
-    monkeypatch.setattr(_fast, "COMPILED_EPOCHS", True)
+    monkeypatch.setattr(_epochs, "COMPILED_EPOCHS", True)
     first = fit()
     n_traces = len(traces)
     second = fit()
@@ -240,7 +193,7 @@ def test_short_fits_call_back_after_every_batch_as_fit_does(digits_flat, monkeyp
 
     for loop in ("keras", "steps"):
         seen[loop] = []
-        monkeypatch.setattr(_fast, "COMPILED_EPOCHS", loop == "steps")
+        monkeypatch.setattr(_epochs, "COMPILED_EPOCHS", loop == "steps")
         clf = fitted(X, y, epochs=2, callbacks=[Watch()])
         assert clf._training_loop == loop
     assert [batch for batch, _, _ in seen["steps"]] == list(range(18)) * 2
@@ -267,7 +220,7 @@ def test_validation_scores_are_keras_evaluates(digits_flat, monkeypatch, loop):
             }
             checked.append(epoch)
 
-    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 100 if loop == "steps" else 0)
+    monkeypatch.setattr(_epochs, "MIN_COMPILED_STEPS", 100 if loop == "steps" else 0)
     clf = KerasMLPClassifier(
         epochs=3,
         batch_size=64,
@@ -281,7 +234,7 @@ def test_validation_scores_are_keras_evaluates(digits_flat, monkeypatch, loop):
 
 def test_the_loop_depends_on_the_fit_alone(digits_flat, no_programs, monkeypatch):
     X, y = digits_flat  # 18 steps an epoch
-    monkeypatch.setattr(_fast, "MIN_COMPILED_STEPS", 50)
+    monkeypatch.setattr(_epochs, "MIN_COMPILED_STEPS", 50)
     short = fitted(X, y, epochs=2)
     assert short._training_loop == "steps"
     assert fitted(X, y, epochs=3)._training_loop == "compiled"
@@ -296,11 +249,11 @@ def test_an_index_handed_to_the_backend_is_never_written_again():
     # JAX may still be reading a call's index after the call returned: a
     # buffer reused by the next call (or another thread's fit) trained on
     # the wrong rows.
-    first = _fast._chunk_index(np.arange(5, dtype=np.int32), batch_size=2)
+    first = _epochs._chunk_index(np.arange(5, dtype=np.int32), batch_size=2)
     kept = first.copy()
-    _fast._chunk_index(np.arange(5, 10, dtype=np.int32), batch_size=2)
+    _epochs._chunk_index(np.arange(5, 10, dtype=np.int32), batch_size=2)
     np.testing.assert_array_equal(first, kept)
-    assert len(first) == _fast.CHUNK_BATCHES * 2
+    assert len(first) == _epochs.CHUNK_BATCHES * 2
 
 
 @pytest.mark.jax
@@ -331,9 +284,9 @@ def test_memory_stays_flat_across_fits(mnist_home, loop):
     # about 10 MB of each fit.)
     code = """
 import sys
-from skmnist import _fast, fetch_mnist, make_mnist_pipeline
-_fast.MIN_COMPILED_STEPS = 0
-_fast.COMPILED_EPOCHS = sys.argv[1] == "compiled"
+from skmnist import _epochs, fetch_mnist, make_mnist_pipeline
+_epochs.MIN_COMPILED_STEPS = 0
+_epochs.COMPILED_EPOCHS = sys.argv[1] == "compiled"
 def rss_mb():
     with open("/proc/self/status") as f:
         return next(int(l.split()[1]) for l in f if l.startswith("VmRSS")) / 1024
@@ -364,7 +317,7 @@ def test_dropout_trains_in_the_compiled_loop(digits_flat, no_programs, monkeypat
     for model in (other_seed, plain):
         assert not np.allclose(model.predict_proba(X), dropped.predict_proba(X))
     # it learns as Keras' loop does with dropout
-    monkeypatch.setattr(_fast, "COMPILED_EPOCHS", False)
+    monkeypatch.setattr(_epochs, "COMPILED_EPOCHS", False)
     keras_loop = fitted(X, y, epochs=3, dropout=0.5, random_state=1)
     assert abs(dropped.score(X, y) - keras_loop.score(X, y)) < 0.1
 
@@ -387,11 +340,11 @@ def test_keras_dropout_is_its_own_outside_the_compiled_epochs(digits_flat):
         def draw():
             return dropout(x, 0.5, seed=seed)
 
-        _fast._in_program.active = in_program
+        _epochs._in_program.active = in_program
         try:
             return np.asarray(draw())
         finally:
-            _fast._in_program.active = False
+            _epochs._in_program.active = False
 
     keras_own = masks(random.dropout.__wrapped__)
     np.testing.assert_array_equal(masks(random.dropout), keras_own)

@@ -28,7 +28,7 @@ import scipy.sparse
 from sklearn import config_context
 from sklearn.model_selection import train_test_split
 
-from . import _compat, _epochs, _keras_loop, _optimizer
+from . import _compat, _compile_cache, _epochs, _keras_loop, _optimizer
 
 
 @dataclass
@@ -408,12 +408,20 @@ def run(model, X, y, sample_weight, plan, record, interrupt=None):
         "verbose": plan.verbose,
     }
     loop = _loop(model, X, plan, math.ceil(X.shape[0] / batch_size))
+    if loop != "keras":
+        try:
+            history = _epochs.train(
+                model, X, y, sample_weight, by_step=loop == "steps", **epochs
+            )
+        except Exception as error:
+            # A program that could not be kept in (or read from) the compile
+            # cache fails on its first call, before any weight changed.
+            if not _compile_cache.recover(error):
+                raise
+            _epochs.COMPILED_EPOCHS = False
+            loop = "keras"
     if loop == "keras":
         history = _keras_loop.fit(model, X, y, sample_weight, plan.fit_args, **epochs)
-    else:
-        history = _epochs.train(
-            model, X, y, sample_weight, by_step=loop == "steps", **epochs
-        )
     for key, values in history.items():
         # Keras records an epoch that Ctrl-C cut short; the Monitor does not.
         record.history[key] += [float(v) for v in values[: record.n_iter]]

@@ -201,18 +201,14 @@ free = os.statvfs(sys.argv[1]).f_bavail * os.statvfs(sys.argv[1]).f_frsize
 with open(os.path.join(sys.argv[1], "filler"), "wb") as f:
     f.write(bytes(free))
 X, y = load_digits(return_X_y=True)
-clf = KerasMLPClassifier(epochs=3, random_state=0)
-try:
-    clf.fit(X / 16, y)
-    print("trained")
-except Exception as error:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        print("recovered", _compile_cache.recover(error))
-    print(caught[0].message)
-    _epochs.COMPILED_EPOCHS = False  # what the caller then does
-    clf.fit(X / 16, y)
-    print("trained", clf._training_loop)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    KerasMLPClassifier(epochs=3, random_state=0).fit(X / 16, y)
+    clf = KerasMLPClassifier(epochs=3, random_state=1).fit(X / 16, y)
+print("trained", clf._training_loop)
+for w in caught:
+    if "SKMNIST_COMPILE_CACHE" in str(w.message):
+        print("warned", w.message)
 """
 
 
@@ -237,8 +233,9 @@ def test_a_disk_that_fills_during_training_is_recovered_from(tmp_path):
         assert run.returncode == 0, run.stderr[-3000:]
         if _BACKEND == "tensorflow":
             # TensorFlow writes each program it compiles, or fails the call
-            assert "recovered True" in run.stdout
-            assert "No space left on device" in run.stdout
+            # the fit goes on in Keras' loop, with one warning for the process
+            (warned,) = [line for line in run.stdout.splitlines() if "warned" in line]
+            assert "No space left on device" in warned
             assert "trained keras" in run.stdout
         else:
             assert "trained" in run.stdout  # JAX warns and goes on by itself

@@ -9,6 +9,8 @@ import Keras or TensorFlow; the classifier loads them on first use.
 
 import importlib
 
+from . import _startup_logs
+
 __version__ = "0.1.0"
 
 _PUBLIC = {
@@ -26,6 +28,8 @@ _PUBLIC = {
 }
 
 __all__ = sorted(_PUBLIC)
+
+_startup_logs.install()
 
 
 def __getattr__(name):

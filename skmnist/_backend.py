@@ -15,8 +15,10 @@ import sys
 import keras
 
 from . import _compile_cache
+from ._startup_logs import startup_logs_filtered
 
 _threads_limited = False
+_started = False
 
 
 def prepare_backend():
@@ -25,8 +27,22 @@ def prepare_backend():
     The estimators call this before they build a network, the console
     script before it starts Keras; a call that comes later changes nothing.
     """
-    _limit_threads()
-    _compile_cache.enable()
+    global _started
+    if _started:
+        _compile_cache.enable()
+        return
+    _started = True
+    with startup_logs_filtered():
+        _limit_threads()
+        _compile_cache.enable()
+        # The backend finds its devices on its first operation, and
+        # TensorFlow's XLA starts on its first compiled function: each
+        # writes its start-up notes then.
+        keras.ops.convert_to_tensor(0.0)
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            tf.function(lambda x: x + 1, jit_compile=True)(tf.constant(0.0))
 
 
 def _limit_threads():

@@ -10,10 +10,8 @@ returns.
 
 import json
 import math
-import os
 import sys
 import time
-import warnings
 
 
 class Failure(Exception):
@@ -111,41 +109,18 @@ def mnist(subset, data_home):
 
 
 def import_keras():
-    """Import Keras and start its backend (and XLA) with their C++ logs hidden.
+    """Import Keras and start its backend, before the first fit needs them.
 
-    TensorFlow writes them to file descriptor 2 before Python's logging is
-    set up, so only a redirection of the descriptor hides them. The console
-    script owns its process, so it may do this; the library never does.
-    TensorFlow's thread pools are sized (by the process's thread budget)
-    and the compile cache set before its first operation, the last moment
-    they can be; a warning about them is shown once stderr is back.
+    The backend's thread pools are sized and the compile cache set before
+    its first operation, the last moment they can be; TensorFlow's C++
+    start-up notes are filtered out as in the library
+    (:mod:`skmnist._startup_logs`).
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            import keras
+    import keras
 
-            from .. import _backend
+    from .. import _backend
 
-            with warnings.catch_warnings(record=True) as settings_refused:
-                _backend.prepare_backend()
-            keras.ops.convert_to_tensor(0.0)  # the backend finds its devices now
-            if keras.backend.backend() == "tensorflow":
-                # XLA logs its own start-up on first use: training compiles
-                # with it, so start it now, while the logs are hidden.
-                import tensorflow as tf
-
-                tf.function(lambda x: x + 1, jit_compile=True)(tf.constant(0.0))
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-    for caught in settings_refused:  # say it where the user can read it
-        warnings.showwarning(
-            caught.message, caught.category, caught.filename, caught.lineno
-        )
+    _backend.prepare_backend()
     return keras
 
 

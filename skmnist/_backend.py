@@ -10,7 +10,9 @@ they build a network, the console script before it starts Keras.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import os
+import re
 import sys
+import warnings
 
 import keras
 
@@ -58,13 +60,8 @@ def _limit_threads():
     if _threads_limited:
         return
     _threads_limited = True
-    budget = os.environ.get("SKMNIST_NUM_THREADS") or _dask_worker_threads()
-    budget = budget or os.environ.get("OMP_NUM_THREADS")
-    if not budget or keras.backend.backend() != "tensorflow":
-        return
-    try:
-        n = max(int(budget), 1)
-    except ValueError:
+    n = _thread_budget()
+    if n is None or keras.backend.backend() != "tensorflow":
         return
     import tensorflow as tf
 
@@ -73,6 +70,58 @@ def _limit_threads():
         tf.config.threading.set_inter_op_parallelism_threads(n)
     except RuntimeError:
         pass  # TensorFlow already runs with its pools: too late to change them
+
+
+def _thread_budget():
+    """The thread budget the environment gives, bounded by the CPUs; None if none.
+
+    A variable that is unset or empty gives nothing; one that is not a
+    positive whole number is ignored with a warning, and one larger than the
+    CPUs this process may run on is bounded to them with a warning (a pool
+    of 100,000 threads would exhaust the process).
+    """
+    for name in ("SKMNIST_NUM_THREADS", None, "OMP_NUM_THREADS"):
+        if name is None:
+            n = _dask_worker_threads()
+            if n:
+                return n
+            continue
+        raw = os.environ.get(name, "").strip()
+        if not raw:
+            continue
+        cpus = _cpus()
+        digits = raw.removeprefix("+").lstrip("0")
+        if not re.fullmatch(r"\+?[0-9]+", raw) or not digits:
+            warnings.warn(
+                f"{name}={_shown(raw)} is not a positive whole number of threads; "
+                "ignoring it.",
+                stacklevel=4,
+            )
+            continue
+        # A digit string too long for int() is too many threads all the same.
+        n = int(digits) if len(digits) < 20 else cpus + 1
+        if n > cpus:
+            warnings.warn(
+                f"{name}={_shown(raw)} is more threads than the {cpus} CPUs this "
+                f"process may run on; using {cpus}.",
+                stacklevel=4,
+            )
+            return cpus
+        return n
+    return None
+
+
+def _cpus():
+    """How many CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _shown(raw):
+    """An environment value as a warning shows it: quoted, escaped, cut short."""
+    return repr(raw if len(raw) <= 40 else raw[:40] + "...")
 
 
 def _dask_worker_threads():

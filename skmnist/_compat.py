@@ -163,7 +163,8 @@ def validate_sample_weight(X, y, sample_weight):
     scikeras 0.13's ``_validate_sample_weight`` does the same, but converts
     with Keras' float type; this keeps scikit-learn's checks and messages.
     """
-    sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+    # Checked as given (scikit-learn's words name its dtype), then cast.
+    sample_weight = _check_sample_weight(sample_weight, X).astype(X.dtype, copy=False)
     if not sample_weight.any():
         raise ValueError(
             "sample_weight is 0 for every sample: there is nothing to train on or "

@@ -51,6 +51,12 @@ from ._compat import Interval, InvalidParameterError, StrOptions
 
 _LOSS = "sparse_categorical_crossentropy"
 
+# scikit-learn's MLPClassifier's words for a fit whose weights are not finite.
+NON_FINITE_WEIGHTS = (
+    "Solver produced non-finite parameter weights. The input data may contain "
+    "large values and need to be preprocessed."
+)
+
 #: The constraints both faces share, in scikit-learn's words; each face
 #: extends them with its own parameters, and replaces an entry only where
 #: scikit-learn's own table for ``MLPClassifier`` requires it.
@@ -429,6 +435,23 @@ class _BaseMLP(
                 ConvergenceWarning,
                 stacklevel=3,
             )
+        self._check_finite_weights()
+
+    def _check_finite_weights(self):
+        """Raise scikit-learn's error when training left a weight NaN or infinite.
+
+        As MLPClassifier does, after its warnings, keeping the model as
+        trained. The weights checked are the float32 copy predict evaluates
+        (:func:`skmnist._forward.dense_stack`), else the network's own.
+        """
+        if self._dense_stack is not None:
+            weights = [
+                w for kernel, bias, _ in self._dense_stack for w in (kernel, bias)
+            ]
+        else:
+            weights = self.model_.get_weights()
+        if not all(np.isfinite(w).all() for w in weights):
+            raise ValueError(NON_FINITE_WEIGHTS)
 
     def _training_data(self, X, y, sample_weight, incremental, classes):
         """Checked and encoded ``(X, y, sample_weight)``, for the network they train.
@@ -472,6 +495,7 @@ class _BaseMLP(
             sample_weight = (
                 weights if sample_weight is None else sample_weight * weights
             )
+            _check_class_weighted(sample_weight)
         return X, y, sample_weight
 
     # -- model files (skmnist.persistence) ------------------------------------------
@@ -665,3 +689,19 @@ class _BaseMLP(
         tags.target_tags.required = True
         tags.input_tags.sparse = bool(self._ACCEPT_SPARSE)
         return tags
+
+
+def _check_class_weighted(sample_weight):
+    """Refuse weights that `class_weight` made NaN, infinite or all zero."""
+    if not np.isfinite(sample_weight).all():
+        raise ValueError(
+            "class_weight gives some samples a weight that is not finite (NaN or "
+            "infinity), alone or multiplied by sample_weight; give each class a "
+            "finite weight."
+        )
+    if not sample_weight.any():
+        raise ValueError(
+            "class_weight gives every sample a weight of 0, alone or multiplied by "
+            "sample_weight: there is nothing to train on. Give some class present "
+            "in y a positive weight."
+        )

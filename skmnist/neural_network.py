@@ -14,6 +14,7 @@ it only when the classifier is first used.
 # Authors: The skmnist developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import operator
 import warnings
 from numbers import Integral, Real
 
@@ -312,6 +313,8 @@ class MLPClassifier(_compat.SklearnParameters, _BaseMLP):
     def _check_hidden_sizes(self, sizes):
         if any(s <= 0 for s in sizes):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {list(sizes)}.")
+        for size in sizes:
+            operator.index(size)  # a float fails in Python's words, as in scikit-learn
 
     def _batch_size(self, n_samples, warn=False):
         if warn and self.batch_size != "auto" and self.batch_size > n_samples:

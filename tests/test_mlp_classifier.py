@@ -295,6 +295,108 @@ def test_non_finite_input_fails_as_in_sklearn(data, fitted_pair, value, dtype):
     assert_same_outcome(lambda: oracle.predict(huge), lambda: ours.predict(huge))
 
 
+# -- diverging fits and odd weights (issue 29, class 3) ------------------------
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_a_diverging_fit_fails_as_in_sklearn(data, solver):
+    # A step of 1e300 overflows the weights: scikit-learn warns that the
+    # iterations ran out, then refuses the weights; the model keeps them.
+    X, y = data
+    params = {**FAST, "solver": solver, "learning_rate_init": 1e300, "max_iter": 3}
+    oracle, ours = pair(**params)
+    error, seen = outcome(lambda: oracle.fit(X, y))
+    assert error is not None and error[1].startswith("Solver produced non-finite")
+    assert outcome(lambda: ours.fit(X, y)) == (error, seen)
+    assert ours.n_iter_ == oracle.n_iter_ == 3
+    assert not all(np.isfinite(w).all() for w in ours.coefs_)
+    # partial_fit runs the same check
+    _, ours = pair(**params)
+    with pytest.raises(ValueError, match="^Solver produced non-finite"):
+        ours.partial_fit(X, y, classes=np.unique(y))
+
+
+def test_huge_sample_weights_never_leave_non_finite_weights_unsaid(data):
+    # float64 scikit-learn trains on weights of 1e38; float32 Keras overflows
+    # and then says so in scikit-learn's words, never silently.
+    X, y = data
+    ours = MLPClassifier(**FAST, max_iter=3, solver="sgd")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        try:
+            ours.fit(X, y, sample_weight=np.full(len(y), 1e38))
+        except ValueError as error:
+            assert str(error).startswith("Solver produced non-finite")
+        else:
+            assert all(np.isfinite(w).all() for w in ours.coefs_)
+
+
+def _weights(n, value, where=slice(0, 5)):
+    weights = np.ones(n)
+    weights[where] = value
+    return weights
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda n: _weights(n, np.nan),
+        lambda n: _weights(n, np.inf),
+        lambda n: _weights(n, -np.inf),
+        lambda n: _weights(n, -1.0),
+        lambda n: np.zeros(n),
+        lambda n: np.zeros(n, dtype=np.float32),
+    ],
+    ids=["nan", "inf", "-inf", "negative", "all zero", "all zero float32"],
+)
+def test_odd_sample_weights_as_in_sklearn(data, make):
+    X, y = data
+    oracle, ours = pair(**FAST, max_iter=2)
+    weights = make(len(y))
+    assert_same_outcome(
+        lambda: oracle.fit(X, y, sample_weight=weights),
+        lambda: ours.fit(X, y, sample_weight=weights),
+    )
+
+
+@pytest.mark.parametrize("sizes", [(1.5,), (np.float64(2.0),), (0, 1.5), 1.5])
+def test_float_hidden_layer_sizes_fail_as_in_sklearn(data, sizes):
+    X, y = data
+    oracle, ours = pair(hidden_layer_sizes=sizes, max_iter=2, random_state=0)
+    assert_same_error(lambda: oracle.fit(X, y), lambda: ours.fit(X, y))
+    with pytest.raises(ValueError, match="'hidden_layer_sizes' parameter"):
+        KerasMLPClassifier(hidden_layer_sizes=sizes, epochs=1).fit(X, y)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    ("weight", "match"),
+    [
+        (1e38, "^Solver produced non-finite parameter weights"),
+        (np.inf, "not finite"),
+        (np.nan, "not finite"),
+        (0.0, "every sample a weight of 0"),
+    ],
+)
+def test_keras_classifier_refuses_class_weights_that_train_nothing(data, weight, match):
+    X, y = data
+    class_weight = dict.fromkeys(np.unique(y).tolist(), weight)
+    clf = KerasMLPClassifier(
+        hidden_layer_sizes=(8,), epochs=2, random_state=0, class_weight=class_weight
+    )
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X, y)
+    # a class of weight 0 among others trains on the rest
+    class_weight[0] = 0.0
+    for label in class_weight:
+        if label:
+            class_weight[label] = 1.0
+    KerasMLPClassifier(
+        hidden_layer_sizes=(8,), epochs=1, random_state=0, class_weight=class_weight
+    ).fit(X, y)
+
+
 def test_keras_classifier_partial_fit_errors_are_sklearns(data):
     X, y = data
     classes = np.arange(10)

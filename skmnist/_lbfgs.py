@@ -20,12 +20,9 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse
 from scipy.special import expit
-
-# TODO(_compat): private in scikit-learn (1.6 to 1.9 alike); it words the
-# "lbfgs failed to converge" ConvergenceWarning exactly as MLPClassifier does.
-# Move into skmnist/_compat.py with the other borrowed internals.
-from sklearn.utils.optimize import _check_optimize_result
 from threadpoolctl import threadpool_limits
+
+from ._compat import _check_optimize_result
 
 NON_FINITE_WEIGHTS = (
     "Solver produced non-finite parameter weights. The input data may contain "

@@ -252,7 +252,7 @@ class KerasMLPClassifier(_BaseMLP):
     _parameter_constraints = {
         **_estimator.PARAMETER_CONSTRAINTS,
         "activation": [str],  # a Keras name too, checked at fit
-        "solver": [StrOptions({"adam", "sgd"})],
+        "solver": [StrOptions({"adam", "sgd", "lbfgs"})],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "class_weight": [dict, StrOptions({"balanced"}), None],

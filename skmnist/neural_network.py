@@ -27,16 +27,6 @@ from ._estimator import _BaseMLP
 __all__ = ["MLPClassifier"]
 
 
-def _is_stochastic(estimator):
-    """``partial_fit`` exists for the stochastic solvers, as in scikit-learn."""
-    if estimator.solver not in ("sgd", "adam"):
-        raise AttributeError(
-            "partial_fit is only available for stochastic optimizers. "
-            f"{estimator.solver} is not stochastic."
-        )
-    return True
-
-
 @_estimator.shared_notes
 class MLPClassifier(_compat.SklearnParameters, _BaseMLP):
     """scikit-learn's multi-layer perceptron classifier, trained by Keras.
@@ -298,16 +288,8 @@ class MLPClassifier(_compat.SklearnParameters, _BaseMLP):
     def _prints_iterations(self):
         return bool(self.verbose)
 
-    def _check_params(self):
-        sizes = super()._check_params()
-        if self.solver == "lbfgs":
-            raise ValueError(
-                "skmnist's MLPClassifier trains with the stochastic solvers "
-                "'adam' and 'sgd' (as Keras optimizers); it has no solver='lbfgs'. "
-                "Use solver='adam' or solver='sgd', or scikit-learn's own "
-                "sklearn.neural_network.MLPClassifier, which offers L-BFGS."
-            )
-        return sizes
+    def _max_fun(self):
+        return self.max_fun
 
     def _check_hidden_sizes(self, sizes):
         if any(s <= 0 for s in sizes):
@@ -345,7 +327,7 @@ class MLPClassifier(_compat.SklearnParameters, _BaseMLP):
         self._train(X, y, sample_weight, incremental=False)
         return self
 
-    @available_if(_is_stochastic)
+    @available_if(_estimator._is_stochastic)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single iteration over the given data.
 

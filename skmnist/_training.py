@@ -470,6 +470,9 @@ def _run_lbfgs(model, X, y, sample_weight, plan, record, interrupt):
     """
     record.stopped = record.interrupted = False
     record.stochastic = False
+    # Two classes: a softmax of two units, penalised as scikit-learn's one
+    # logistic unit (see fit_lbfgs' output_alpha), for the same optimum.
+    binary = model.outputs[0].shape[-1] == 2
     result = _lbfgs.fit_lbfgs(
         model,
         X,
@@ -480,6 +483,7 @@ def _run_lbfgs(model, X, y, sample_weight, plan, record, interrupt):
         max_fun=plan.max_fun,
         tol=plan.rules.tol,
         interrupt=interrupt,
+        output_alpha=2 * plan.alpha if binary else None,
     )
     record.n_iter, record.loss = result.n_iter, result.loss
     record.interrupted = interrupt is not None and interrupt.honoured

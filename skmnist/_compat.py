@@ -32,6 +32,12 @@ from sklearn.utils._param_validation import (  # noqa: F401
     StrOptions,
 )
 
+# Private too, unchanged from 1.6 to 1.9 (checked 2026-12): it words the
+# "lbfgs failed to converge" ConvergenceWarning as MLPClassifier does and
+# returns its n_iter_; skmnist._lbfgs calls it for the same warning.
+# TODO: revisit with the upper bound.
+from sklearn.utils.optimize import _check_optimize_result  # noqa: F401
+
 # Likewise private, and unchanged from 1.6 to 1.9: the sample_weight check of
 # every scikit-learn estimator. TODO: revisit with the upper bound.
 from sklearn.utils.validation import _check_sample_weight

@@ -32,6 +32,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import accuracy_score
 from sklearn.utils import ClassifierTags
 from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -100,6 +101,16 @@ Python's default, or outside the main thread, nothing changes.
 _NOTES_MARK = "    .. Ctrl-C notes (skmnist._estimator.INTERRUPT_NOTES)\n"
 
 
+def _is_stochastic(estimator):
+    """``partial_fit`` exists for the stochastic solvers, as in scikit-learn."""
+    if estimator.solver not in ("sgd", "adam"):
+        raise AttributeError(
+            "partial_fit is only available for stochastic optimizers. "
+            f"{estimator.solver} is not stochastic."
+        )
+    return True
+
+
 def shared_notes(cls):
     """Put :data:`INTERRUPT_NOTES` in place of the mark in ``cls``'s Notes section."""
     if _NOTES_MARK not in cls.__doc__:
@@ -136,6 +147,10 @@ class _BaseMLP(
         """Whether each epoch prints MLPClassifier's ``Iteration N`` line."""
         raise NotImplementedError
 
+    def _max_fun(self):
+        """Most evaluations of the loss by ``solver="lbfgs"``."""
+        return 15000
+
     # -- parameters -----------------------------------------------------------
 
     def _check_params(self):
@@ -159,7 +174,23 @@ class _BaseMLP(
             )
         for key in self.get_params(deep=False):
             _compat.check_param_name(type(self), key)
+        if self.solver == "lbfgs":
+            self._check_lbfgs()
         return tuple(int(s) for s in sizes)
+
+    def _check_lbfgs(self):
+        """What full-batch L-BFGS cannot do with the Keras-only parameters."""
+        if self.optimizer is not None:
+            raise ValueError(
+                f"solver='lbfgs' trains by SciPy's L-BFGS-B, not by a Keras "
+                f"optimizer, but optimizer={self.optimizer!r} was given; set "
+                "optimizer=None, or use solver='adam' or 'sgd' with it."
+            )
+        if self.dropout:
+            raise ValueError(
+                f"solver='lbfgs' trains without dropout, but dropout={self.dropout!r}; "
+                "set dropout=0 or use a stochastic solver ('adam' or 'sgd')."
+            )
 
     def _check_hidden_sizes(self, sizes):
         if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
@@ -264,7 +295,11 @@ class _BaseMLP(
         self.model_ = self._build_network(
             hidden_sizes, self._n_fit_samples, self._random_state
         )
-        vars(self).update(_training.Record().attributes())  # a new training record
+        # a new training record; L-BFGS keeps no per-epoch records
+        for name in _training.Record.STOCHASTIC:
+            vars(self).pop(name + "_", None)
+        record = _training.Record(stochastic=self.solver != "lbfgs")
+        vars(self).update(record.attributes())
         self._no_improvement_count = 0
         _compat.initialize_callbacks(self)
         return X, y
@@ -346,6 +381,7 @@ class _BaseMLP(
         self._train(X, y, sample_weight, incremental=False, **kwargs)
         return self
 
+    @available_if(_is_stochastic)
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         """Train one epoch on ``(X, y)``, building the network on the first call.
 
@@ -428,7 +464,12 @@ class _BaseMLP(
         if record.interrupted:
             # scikit-learn's MLPClassifier says it in these words, a UserWarning.
             warnings.warn("Training interrupted by user.", stacklevel=3)
-        elif not incremental and not record.stopped and record.n_iter == plan.epochs:
+        elif (
+            plan.solver != "lbfgs"  # fit_lbfgs warns in scikit-learn's words
+            and not incremental
+            and not record.stopped
+            and record.n_iter == plan.epochs
+        ):
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({plan.epochs:d}) reached "
                 "and the optimization hasn't converged yet.",

@@ -20,12 +20,9 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse
 from scipy.special import expit
-
-# TODO(_compat): private in scikit-learn (1.6 to 1.9 alike); it words the
-# "lbfgs failed to converge" ConvergenceWarning exactly as MLPClassifier does.
-# Move into skmnist/_compat.py with the other borrowed internals.
-from sklearn.utils.optimize import _check_optimize_result
 from threadpoolctl import threadpool_limits
+
+from ._compat import _check_optimize_result
 
 NON_FINITE_WEIGHTS = (
     "Solver produced non-finite parameter weights. The input data may contain "
@@ -68,7 +65,17 @@ class Result:
 
 
 def fit_lbfgs(
-    model, X, y, sample_weight=None, *, alpha, max_iter, max_fun, tol, interrupt=None
+    model,
+    X,
+    y,
+    sample_weight=None,
+    *,
+    alpha,
+    max_iter,
+    max_fun,
+    tol,
+    interrupt=None,
+    output_alpha=None,
 ):
     """Train ``model`` in place by full-batch L-BFGS, as scikit-learn's MLP does.
 
@@ -91,6 +98,12 @@ def fit_lbfgs(
     alpha : float
         L2 penalty: ``alpha / 2`` times the squared norm of every kernel,
         divided by the sum of the weights (the number of rows without).
+    output_alpha : float, optional
+        The penalty of the output layer's kernel instead of `alpha`.
+        ``2 * alpha`` on a two-unit softmax gives the optimum (prediction
+        and loss) of scikit-learn's single logistic unit with `alpha`: only
+        the difference ``d`` of the two columns matters, and the smallest
+        squared norm with that difference is ``|d|^2 / 2``.
     max_iter, max_fun : int
         SciPy's ``maxiter`` and ``maxfun``.
     tol : float
@@ -114,7 +127,9 @@ def fit_lbfgs(
         If the model is not such a chain, or if the optimum is not finite in
         the model's dtype (then the model keeps its previous weights).
     """
-    layers, network, start, args = _problem(model, X, y, sample_weight, alpha)
+    layers, network, start, args = _problem(
+        model, X, y, sample_weight, alpha, output_alpha
+    )
     objective = _Objective(network.loss_grad, args, interrupt)
     threads = 1 if args[0].shape[0] * start.size < _ONE_THREAD_BELOW else None
     try:
@@ -146,25 +161,28 @@ def fit_lbfgs(
     )
 
 
-def loss_grad(model, X, y, sample_weight=None, *, alpha):
+def loss_grad(model, X, y, sample_weight=None, *, alpha, output_alpha=None):
     """The objective and its gradient at ``model``'s current weights.
 
     The arguments are those of :func:`fit_lbfgs`. Returns ``(loss, grad)``,
     ``grad`` packed as scikit-learn packs ``coefs_`` and ``intercepts_``:
     every kernel flattened row by row, then every bias.
     """
-    _, network, params, args = _problem(model, X, y, sample_weight, alpha)
+    _, network, params, args = _problem(model, X, y, sample_weight, alpha, output_alpha)
     return network.loss_grad(params, *args)
 
 
-def _problem(model, X, y, sample_weight, alpha):
+def _problem(model, X, y, sample_weight, alpha, output_alpha=None):
     """The dense layers, their network, its packed weights and the loss' arguments."""
     layers, activations = _dense_chain(model)
     network = _Network([layer.kernel.shape for layer in layers], activations)
     params = network.pack(*_weights(layers))
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=np.float64)
-    args = (_as_float64(X), np.asarray(y), sample_weight, float(alpha))
+    alphas = [float(alpha)] * len(layers)
+    if output_alpha is not None:
+        alphas[-1] = float(output_alpha)
+    args = (_as_float64(X), np.asarray(y), sample_weight, alphas)
     return layers, network, params, args
 
 
@@ -315,7 +333,7 @@ class _Network:
         ]
         return kernels, parts[n:]
 
-    def loss_grad(self, params, X, y, weights, alpha):
+    def loss_grad(self, params, X, y, weights, alphas):
         kernels, biases = self.unpack(params)
         total = X.shape[0] if weights is None else weights.sum()
         outputs = [X]
@@ -345,14 +363,17 @@ class _Network:
             losses *= weights
             delta *= weights[:, None]
         delta /= total
-        squares = sum(np.dot(w.ravel(), w.ravel()) for w in kernels)
-        loss = (losses.sum() + 0.5 * alpha * squares) / total
+        penalty = sum(
+            a * np.dot(w.ravel(), w.ravel())
+            for a, w in zip(alphas, kernels, strict=True)
+        )
+        loss = (losses.sum() + 0.5 * penalty) / total
 
         grad = np.empty_like(params)
         kernel_grads, bias_grads = self.unpack(grad)
         for i in range(len(kernels) - 1, -1, -1):
             kernel_grads[i][...] = outputs[i].T @ delta
-            kernel_grads[i] += (alpha / total) * kernels[i]
+            kernel_grads[i] += (alphas[i] / total) * kernels[i]
             bias_grads[i][...] = delta.sum(axis=0)
             if i:
                 delta = delta @ kernels[i].T

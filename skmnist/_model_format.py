@@ -464,17 +464,23 @@ _CLASSIFIER_STATE = (
     "n_iter_",
     "t_",
     "loss_",
-    "loss_curve_",
-    "best_loss_",
-    "validation_scores_",
-    "best_validation_score_",
     "history_",
     "_n_fit_samples",
 )
 
+# The per-epoch records, which a network trained by L-BFGS does not have.
+_STOCHASTIC_STATE = (
+    "loss_curve_",
+    "best_loss_",
+    "validation_scores_",
+    "best_validation_score_",
+)
+
 
 def _classifier(params, state, name):
-    _attributes(name, state, _CLASSIFIER_STATE, ("feature_names_in_",))
+    _attributes(
+        name, state, _CLASSIFIER_STATE, ("feature_names_in_", *_STOCHASTIC_STATE)
+    )
     _int(f"{name}.n_features_in_", state["n_features_in_"], 1)
     _feature_names(name, state)
     if state["target_type_"] not in ("binary", "multiclass"):
@@ -498,10 +504,14 @@ def _classifier(params, state, name):
     _int(f"{name}.n_iter_", state["n_iter_"])
     _int(f"{name}.t_", state["t_"])
     _int(f"{name}._n_fit_samples", state["_n_fit_samples"], 1)
+    records = [key for key in _STOCHASTIC_STATE if key in state]
+    if records and len(records) < len(_STOCHASTIC_STATE):
+        missing = sorted(set(_STOCHASTIC_STATE) - set(records))
+        raise ValueError(f"{name} lacks its fitted attribute {_r(missing[0])}")
     for key in ("loss_", "best_loss_", "best_validation_score_"):
-        _number(f"{name}.{key}", state[key], allow_none=True)
-    _numbers(f"{name}.loss_curve_", state["loss_curve_"])
-    _numbers(f"{name}.validation_scores_", state["validation_scores_"], True)
+        _number(f"{name}.{key}", state.get(key), allow_none=True)
+    _numbers(f"{name}.loss_curve_", state.get("loss_curve_", []))
+    _numbers(f"{name}.validation_scores_", state.get("validation_scores_"), True)
     history = state["history_"]
     if not isinstance(history, dict) or not all(isinstance(k, str) for k in history):
         raise ValueError(f"{name}.history_ is not a mapping of names to lists")

@@ -28,7 +28,7 @@ import scipy.sparse
 from sklearn import config_context
 from sklearn.model_selection import train_test_split
 
-from . import _compat, _compile_cache, _epochs, _keras_loop, _optimizer
+from . import _compat, _compile_cache, _epochs, _keras_loop, _lbfgs, _optimizer
 
 
 @dataclass
@@ -38,7 +38,9 @@ class Record:
     Each field is the estimator's fitted attribute of the same name plus a
     trailing underscore, except the private ones (:attr:`PRIVATE`):
     ``no_improvement_count``; ``stopped``, whether the stopping rules ended
-    the last call; and ``interrupted``, whether Ctrl-C did.
+    the last call; ``interrupted``, whether Ctrl-C did; and ``stochastic``,
+    False for a network trained by L-BFGS, which, as in MLPClassifier, has
+    none of the per-epoch records (:attr:`STOCHASTIC`).
 
     As in MLPClassifier, ``n_iter`` counts the epochs of the last call (a
     ``fit``, or one epoch for ``partial_fit``), while ``t``, ``loss_curve``
@@ -46,7 +48,15 @@ class Record:
     network: ``len(loss_curve)`` is the number of epochs it has trained.
     """
 
-    PRIVATE = ("no_improvement_count", "stopped", "interrupted")
+    PRIVATE = ("no_improvement_count", "stopped", "interrupted", "stochastic")
+
+    #: The records only the stochastic solvers keep.
+    STOCHASTIC = (
+        "loss_curve",
+        "best_loss",
+        "validation_scores",
+        "best_validation_score",
+    )
 
     n_iter: int = 0
     t: int = 0
@@ -58,6 +68,7 @@ class Record:
     no_improvement_count: int = 0
     stopped: bool = False
     interrupted: bool = False
+    stochastic: bool = True
     history: dict = field(default_factory=lambda: defaultdict(list))
 
     def attributes(self):
@@ -66,16 +77,21 @@ class Record:
             f.name + "_": getattr(self, f.name)
             for f in fields(self)
             if f.name not in self.PRIVATE
+            and (self.stochastic or f.name not in self.STOCHASTIC)
         }
 
     @classmethod
     def of(cls, estimator):
-        """The record an estimator's fitted attributes hold."""
+        """The record an estimator's fitted attributes hold.
+
+        A network trained by L-BFGS has no per-epoch records: they start
+        empty if a stochastic solver continues it.
+        """
         record = cls(
             **{
                 f.name: getattr(estimator, f.name + "_")
                 for f in fields(cls)
-                if f.name not in cls.PRIVATE
+                if f.name not in cls.PRIVATE and hasattr(estimator, f.name + "_")
             }
         )
         record.no_improvement_count = getattr(estimator, "_no_improvement_count", 0)
@@ -171,6 +187,13 @@ class Plan:
         Keras' verbosity.
     fit_args : dict
         Further ``Model.fit`` arguments, which only Keras' loop takes.
+    solver : str
+        ``"lbfgs"`` for full-batch L-BFGS, else a stochastic solver's name.
+    alpha : float
+        The L2 penalty L-BFGS adds to its loss (the stochastic solvers have
+        it in the layers' regularizers).
+    max_fun : int
+        Most evaluations of the loss by L-BFGS.
     """
 
     rules: Rules
@@ -183,6 +206,9 @@ class Plan:
     callbacks: list
     verbose: int
     fit_args: dict
+    solver: str = "adam"
+    alpha: float = 0.0
+    max_fun: int = 15000
 
     @classmethod
     def of(cls, estimator, incremental, fit_kwargs):
@@ -222,6 +248,9 @@ class Plan:
             callbacks=estimator._fit_callbacks,
             verbose=fit_args.pop("verbose"),
             fit_args=fit_args,
+            solver=estimator.solver,
+            alpha=float(estimator.alpha),
+            max_fun=estimator._max_fun(),
         )
 
 
@@ -383,9 +412,11 @@ def run(model, X, y, sample_weight, plan, record, interrupt=None):
 
     Returns
     -------
-    loop : {"compiled", "steps", "keras"}
+    loop : {"compiled", "steps", "keras", "lbfgs"}
         Which training loop ran (see :func:`_loop`).
     """
+    if plan.solver == "lbfgs":  # full batch: no held-out rows, no batches
+        return _run_lbfgs(model, X, y, sample_weight, plan, record, interrupt)
     validation = plan.validation_data
     if plan.hold_out is not None:
         X, y, sample_weight, validation = hold_out(
@@ -428,8 +459,39 @@ def run(model, X, y, sample_weight, plan, record, interrupt=None):
     return loop
 
 
+def _run_lbfgs(model, X, y, sample_weight, plan, record, interrupt):
+    """Train by full-batch L-BFGS, as MLPClassifier's ``solver="lbfgs"``.
+
+    Every row trains (`early_stopping` and the validation split are ignored,
+    as scikit-learn ignores them); ``n_iter`` is the iterations of this call
+    and ``loss`` the objective at its end; ``t`` and the per-epoch records
+    are not kept. :func:`skmnist._lbfgs.fit_lbfgs` warns itself when the
+    iterations or evaluations run out.
+    """
+    record.stopped = record.interrupted = False
+    record.stochastic = False
+    # Two classes: a softmax of two units, penalised as scikit-learn's one
+    # logistic unit (see fit_lbfgs' output_alpha), for the same optimum.
+    binary = model.outputs[0].shape[-1] == 2
+    result = _lbfgs.fit_lbfgs(
+        model,
+        X,
+        y,
+        sample_weight,
+        alpha=plan.alpha,
+        max_iter=plan.epochs,
+        max_fun=plan.max_fun,
+        tol=plan.rules.tol,
+        interrupt=interrupt,
+        output_alpha=2 * plan.alpha if binary else None,
+    )
+    record.n_iter, record.loss = result.n_iter, result.loss
+    record.interrupted = interrupt is not None and interrupt.honoured
+    return "lbfgs"
+
+
 def _loop(model, X, plan, steps):
-    """Which loop trains: the one place that decides.
+    """Which loop trains a stochastic solver: the one place that decides.
 
     ``"compiled"``: skmnist's compiled epochs (:func:`skmnist._epochs.train`);
     ``"steps"``: the same program's step, a call per batch, for fits of

@@ -59,11 +59,13 @@ class KerasMLPClassifier(_BaseMLP):
         Activation of the hidden layers. Keras names (``"sigmoid"``,
         ``"gelu"``, ...) are accepted too.
 
-    solver : {"adam", "sgd"}, default="adam"
-        The optimizer: Adam with `beta_1`, `beta_2` and `epsilon`, or
+    solver : {"adam", "sgd", "lbfgs"}, default="adam"
+        The optimizer: Adam with `beta_1`, `beta_2` and `epsilon`,
         stochastic gradient descent with `momentum`, `nesterovs_momentum` and
-        the `learning_rate` schedule. See `optimizer` for any other Keras
-        optimizer.
+        the `learning_rate` schedule, or full-batch L-BFGS as in
+        ``MLPClassifier`` (SciPy's L-BFGS-B for up to `epochs` iterations
+        and 15,000 evaluations; no dropout, `optimizer`, `partial_fit` or
+        per-epoch records). See `optimizer` for any other Keras optimizer.
 
     alpha : float, default=0.0
         Strength of the L2 penalty on the weights (not the biases), scaled as
@@ -252,7 +254,7 @@ class KerasMLPClassifier(_BaseMLP):
     _parameter_constraints = {
         **_estimator.PARAMETER_CONSTRAINTS,
         "activation": [str],  # a Keras name too, checked at fit
-        "solver": [StrOptions({"adam", "sgd"})],
+        "solver": [StrOptions({"adam", "sgd", "lbfgs"})],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "class_weight": [dict, StrOptions({"balanced"}), None],

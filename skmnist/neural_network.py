@@ -4,7 +4,7 @@ The face of skmnist's engine (:mod:`skmnist._estimator`) named, placed and
 shaped as :class:`sklearn.neural_network.MLPClassifier`: this module holds
 its signature, defaults, docstring and parameter constraints, and what it
 does as scikit-learn does where the engine's other face does not (its
-errors for hidden sizes and ``lbfgs``, the clipped batch size warning,
+errors for hidden sizes, the clipped batch size warning,
 ``partial_fit`` only for the stochastic solvers, sparse input).
 
 Importing this module imports Keras (and its backend); :mod:`skmnist` imports
@@ -26,16 +26,6 @@ from ._compat import Interval, Options, StrOptions
 from ._estimator import _BaseMLP
 
 __all__ = ["MLPClassifier"]
-
-
-def _is_stochastic(estimator):
-    """``partial_fit`` exists for the stochastic solvers, as in scikit-learn."""
-    if estimator.solver not in ("sgd", "adam"):
-        raise AttributeError(
-            "partial_fit is only available for stochastic optimizers. "
-            f"{estimator.solver} is not stochastic."
-        )
-    return True
 
 
 @_estimator.shared_notes
@@ -60,11 +50,14 @@ class MLPClassifier(_compat.SklearnParameters, _BaseMLP):
       for every activation, biases at zero;
     - the output layer is a softmax with one unit per class, binary problems
       included (scikit-learn uses one logistic unit there), so `coefs_[-1]`
-      has two columns for two classes; multilabel ``y`` is not supported;
+      has two columns for two classes (with ``solver="lbfgs"``, penalised
+      by ``2 * alpha``, which has the optimum of scikit-learn's one unit
+      penalised by `alpha`); multilabel ``y`` is not supported;
     - the early-stopping validation split is stratified for multiclass
       problems too, where scikit-learn stratifies only binary ones;
-    - ``solver="lbfgs"`` is refused: L-BFGS is a full-batch method Keras
-      does not offer. `max_fun` is accepted, for the signature, and unused.
+    - ``solver="lbfgs"`` is SciPy's L-BFGS-B on all the weights at once,
+      as in scikit-learn, evaluated in float64 by NumPy; the weights it
+      finds are kept in float32, and float64 input is read in float32.
 
     Parameters
     ----------
@@ -75,10 +68,12 @@ class MLPClassifier(_compat.SklearnParameters, _BaseMLP):
         Activation function of the hidden layers.
 
     solver : {"adam", "sgd", "lbfgs"}, default="adam"
-        The weight optimizer: Keras' Adam, or stochastic gradient descent
+        The weight optimizer: Keras' Adam, stochastic gradient descent
         with `momentum`, `nesterovs_momentum` and the `learning_rate`
-        schedule. ``"lbfgs"`` raises a ValueError at :meth:`fit`: use
-        scikit-learn's own class for it.
+        schedule, or ``"lbfgs"``, full-batch L-BFGS (SciPy's L-BFGS-B), which
+        for small datasets can converge faster and perform better. With
+        ``"lbfgs"``, `batch_size`, `early_stopping`, `validation_fraction`
+        and `verbose` are not used, and :meth:`partial_fit` is not there.
 
     alpha : float, default=0.0001
         Strength of the L2 regularization term, divided by the sample size
@@ -145,8 +140,8 @@ class MLPClassifier(_compat.SklearnParameters, _BaseMLP):
         Epochs without improvement by `tol` tolerated before stopping.
 
     max_fun : int, default=15000
-        scikit-learn's limit of loss function calls for ``"lbfgs"``, which
-        this class does not offer; accepted and unused.
+        Most evaluations of the loss and its gradient by ``"lbfgs"``;
+        reaching it raises a :class:`~sklearn.exceptions.ConvergenceWarning`.
 
     Attributes
     ----------
@@ -154,7 +149,7 @@ class MLPClassifier(_compat.SklearnParameters, _BaseMLP):
         Class labels.
 
     loss_ : float
-        The loss of the last epoch.
+        The loss of the last epoch (with ``"lbfgs"``: at the end of training).
 
     best_loss_ : float or None
         The lowest loss reached; None with `early_stopping`.
@@ -187,7 +182,9 @@ class MLPClassifier(_compat.SklearnParameters, _BaseMLP):
 
     n_iter_ : int
         Epochs of the last call: of the last :meth:`fit`, or 1 after
-        :meth:`partial_fit`.
+        :meth:`partial_fit`; with ``"lbfgs"``, L-BFGS iterations of the last
+        :meth:`fit`. `loss_curve_`, `best_loss_`, `validation_scores_` and
+        `best_validation_score_` are set by the stochastic solvers only.
 
     n_layers_ : int
         Number of layers, input and output included.
@@ -299,16 +296,8 @@ class MLPClassifier(_compat.SklearnParameters, _BaseMLP):
     def _prints_iterations(self):
         return bool(self.verbose)
 
-    def _check_params(self):
-        sizes = super()._check_params()
-        if self.solver == "lbfgs":
-            raise ValueError(
-                "skmnist's MLPClassifier trains with the stochastic solvers "
-                "'adam' and 'sgd' (as Keras optimizers); it has no solver='lbfgs'. "
-                "Use solver='adam' or solver='sgd', or scikit-learn's own "
-                "sklearn.neural_network.MLPClassifier, which offers L-BFGS."
-            )
-        return sizes
+    def _max_fun(self):
+        return self.max_fun
 
     def _check_hidden_sizes(self, sizes):
         if any(s <= 0 for s in sizes):
@@ -348,7 +337,7 @@ class MLPClassifier(_compat.SklearnParameters, _BaseMLP):
         self._train(X, y, sample_weight, incremental=False)
         return self
 
-    @available_if(_is_stochastic)
+    @available_if(_estimator._is_stochastic)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single iteration over the given data.
 

@@ -156,18 +156,13 @@ def test_bad_parameters_fail_as_in_sklearn(data, params):
     assert_same_error(lambda: oracle.fit(X, y), lambda: ours.fit(X, y))
 
 
-def test_lbfgs_is_refused_with_the_way_out(data):
-    X, y = data
-    with pytest.raises(ValueError, match="solver='lbfgs'") as info:
-        MLPClassifier(solver="lbfgs", max_iter=2).fit(X, y)
-    message = str(info.value)
-    assert "'adam'" in message and "'sgd'" in message
-    assert "sklearn.neural_network.MLPClassifier" in message and "L-BFGS" in message
-    # partial_fit does not exist for lbfgs, in either class
+def test_partial_fit_is_absent_for_lbfgs_as_in_sklearn():
     assert_same_error(
         lambda: SkMLPClassifier(solver="lbfgs").partial_fit,
         lambda: MLPClassifier(solver="lbfgs").partial_fit,
     )
+    assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
+    assert not hasattr(KerasMLPClassifier(solver="lbfgs"), "partial_fit")
 
 
 # -- warnings ------------------------------------------------------------------

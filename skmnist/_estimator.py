@@ -130,6 +130,13 @@ class _BaseMLP(
         """Whether each epoch prints MLPClassifier's ``Iteration N`` line."""
         raise NotImplementedError
 
+    def _augmentation(self):
+        """``(ImageAugmentation, (height, width))`` for the training rows, or None.
+
+        Called in fit, once ``n_features_in_`` is set.
+        """
+        return None
+
     # -- parameters -----------------------------------------------------------
 
     def _check_params(self):

@@ -346,7 +346,8 @@ def test_search_over_the_augmentation_settings(digits):
     images, y = digits
     pipeline = make_mnist_pipeline(
         hidden_layer_sizes=(32,),
-        epochs=2,
+        epochs=4,
+        learning_rate_init=0.01,
         random_state=0,
         augmentation=ImageAugmentation(shift=1),
     )

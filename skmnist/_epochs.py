@@ -82,13 +82,18 @@ def train(
     callbacks,
     validation_data,
     verbose,
+    augmenter=None,
 ):
     """Train ``model`` as ``Model.fit`` would, a few compiled calls per epoch.
 
     Parameters are ``fit``'s; ``seed`` seeds the order of the batches (a new
     permutation each epoch). With ``by_step`` (for short fits) each epoch
-    runs a call per batch instead. ``model`` must be one :func:`can_train`
-    trains. Returns the ``History.history`` dict.
+    runs a call per batch instead. ``augmenter`` (an
+    :class:`skmnist._augmenting.Augmenter`, or None) augments the rows of
+    each chunk of training batches once they are gathered, before the
+    compiled loop steps through them (on TensorFlow it cannot be in the XLA
+    program); held-out rows are never augmented. ``model`` must be one
+    :func:`can_train` trains. Returns the ``History.history`` dict.
     """
     n = len(X)
     steps = math.ceil(n / batch_size)
@@ -113,6 +118,7 @@ def train(
     _compat.symbolic_build(model, tuple(a[:1] for a in on_device))
     model.stop_training = False
     rng = np.random.default_rng(seed)
+    program.augmenter = augmenter
     callbacks.on_train_begin()
     logs = {}
     for epoch in range(initial_epoch, epochs):
@@ -130,6 +136,7 @@ def train(
         callbacks.on_epoch_end(epoch, logs)
         if model.stop_training:
             break
+    program.augmenter = None
     callbacks.on_train_end(logs)
     return history.history
 
@@ -317,6 +324,13 @@ def _chunk_index(rows, batch_size):
 _in_program = threading.local()
 
 
+def _augmented(program, batches):
+    """``batches`` with their rows augmented by the program's augmenter, if any."""
+    if program.augmenter is None:
+        return batches
+    return (program.augmenter(batches[0]), *batches[1:])
+
+
 def _has_dropout(model):
     return any(isinstance(layer, keras.layers.Dropout) for layer in model.layers)
 
@@ -372,7 +386,7 @@ class _TensorFlowEpochs:
             tf.while_loop(lambda i: i < count, step, (tf.constant(0),))
 
         self.steps = tf.function(steps, jit_compile=True, autograph=False)
-        self.last = self.test = None
+        self.last = self.test = self.augmenter = None
         self.variables = _tensorflow_variables(copy)
 
     @staticmethod
@@ -401,7 +415,7 @@ class _TensorFlowEpochs:
         if not self.dropout:
             self._trace_step(arrays)
         index = _chunk_index(rows, self.batch_size)
-        batches = tuple(self.tf.gather(a, index) for a in arrays)
+        batches = _augmented(self, tuple(self.tf.gather(a, index) for a in arrays))
         _in_program.active = True
         try:
             self.steps(batches, self.tf.constant(len(rows) // self.batch_size))
@@ -423,7 +437,7 @@ class _TensorFlowEpochs:
     def step(self, arrays, rows):
         """One step on the batch ``rows``, of any size."""
         self._trace_step(arrays)
-        self.last(tuple(self.tf.gather(a, rows) for a in arrays))
+        self.last(_augmented(self, tuple(self.tf.gather(a, rows) for a in arrays)))
 
     def evaluate(self, model, arrays):
         """``model.evaluate``'s scores on ``arrays``: a call per batch of Keras' step."""
@@ -454,7 +468,7 @@ class _JaxEpochs:
         self.lock = threading.Lock()
         self.model = copy = _private_copy(model)
         self.batch_size = batch_size
-        self.state = None
+        self.state = self.augmenter = None
 
         def steps(state, arrays, count):
             batches = tuple(
@@ -485,12 +499,13 @@ class _JaxEpochs:
     def run(self, arrays, rows):
         """Step through the full batches of ``rows``, at most `CHUNK_BATCHES`."""
         index = _chunk_index(rows, self.batch_size)
-        batches = tuple(a[index] for a in arrays)
+        batches = _augmented(self, tuple(a[index] for a in arrays))
         self.state = self.steps(self.state, batches, len(rows) // self.batch_size)
 
     def step(self, arrays, rows):
         """One step on the batch ``rows``, of any size."""
-        self.state = self.last(self.state, tuple(a[rows] for a in arrays))
+        batch = _augmented(self, tuple(a[rows] for a in arrays))
+        self.state = self.last(self.state, batch)
 
     def evaluate(self, model, arrays):
         """``model.evaluate``'s scores on ``arrays``: a call per batch of Keras' step."""

@@ -151,6 +151,13 @@ class _BaseMLP(
         """Most evaluations of the loss by ``solver="lbfgs"``."""
         return 15000
 
+    def _augmentation(self):
+        """``(ImageAugmentation, (height, width))`` for the training rows, or None.
+
+        Called in fit, once ``n_features_in_`` is set.
+        """
+        return None
+
     # -- parameters -----------------------------------------------------------
 
     def _check_params(self):
@@ -190,6 +197,11 @@ class _BaseMLP(
             raise ValueError(
                 f"solver='lbfgs' trains without dropout, but dropout={self.dropout!r}; "
                 "set dropout=0 or use a stochastic solver ('adam' or 'sgd')."
+            )
+        if getattr(self, "augmentation", None) is not None:
+            raise ValueError(
+                "solver='lbfgs' trains on the fixed rows in one batch, so it cannot "
+                "augment them; set augmentation=None or use solver='adam' or 'sgd'."
             )
 
     def _check_hidden_sizes(self, sizes):

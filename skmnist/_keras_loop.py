@@ -33,6 +33,7 @@ def fit(
     shuffle,
     seed,
     validation_data,
+    augmenter=None,
     **epochs,
 ):
     """Train ``model`` with ``Model.fit`` on :func:`training_data`: its history.
@@ -43,6 +44,7 @@ def fit(
     data = training_data(
         X, y, sample_weight, batch_size=batch_size, shuffle=shuffle, seed=seed
     )
+    data.augmenter = augmenter
     if scipy.sparse.issparse(X) and validation_data is not None:
         # Held-out rows too are densified one batch at a time.
         validation_data = training_data(
@@ -109,6 +111,8 @@ class _ShuffledBatches(keras.utils.PyDataset):
         self.rng = np.random.default_rng(seed)
         self.order = self._draw()
         self.served = 0
+        # Augments each batch's rows (skmnist._augmenting.Augmenter), or None.
+        self.augmenter = None
 
     def _draw(self):
         n = self.arrays[0].shape[0]
@@ -120,7 +124,11 @@ class _ShuffledBatches(keras.utils.PyDataset):
     def __getitem__(self, index):
         self.served += 1
         idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        return tuple(_dense(a[idx]) for a in self.arrays)
+        batch = tuple(_dense(a[idx]) for a in self.arrays)
+        if self.augmenter is None:
+            return batch
+        rows = keras.ops.convert_to_numpy(self.augmenter(batch[0]))
+        return (rows, *batch[1:])
 
     def first_rows(self):
         """The first row of each array, dense: what Keras builds its state from."""

@@ -243,6 +243,21 @@ def decode(data):
         return {_hashable(decode(k)): decode(v) for k, v in data["dict"]}
     if set(data) == {"array", "dtype"}:
         return _array(data["array"], data["dtype"])
+    if set(data) == {"ImageAugmentation"} and isinstance(
+        data["ImageAugmentation"], dict
+    ):
+        from .augmentation import ImageAugmentation
+
+        settings = data["ImageAugmentation"]
+        if not all(isinstance(v, (int, float)) for v in settings.values()):
+            raise ValueError("an ImageAugmentation's settings are not all numbers")
+        try:
+            return ImageAugmentation(**settings)
+        except TypeError:
+            raise ValueError(
+                "an ImageAugmentation with settings it does not have: "
+                f"{_listed(sorted(settings))}"
+            ) from None
     raise ValueError(f"unexpected JSON object with keys {_listed(sorted(data))}")
 
 

@@ -194,6 +194,9 @@ class Plan:
         it in the layers' regularizers).
     max_fun : int
         Most evaluations of the loss by L-BFGS.
+    augmentation : tuple or None
+        ``(ImageAugmentation, (height, width))``: the training batches (never
+        held-out rows) are augmented, with draws seeded by `random_state`.
     """
 
     rules: Rules
@@ -209,6 +212,7 @@ class Plan:
     solver: str = "adam"
     alpha: float = 0.0
     max_fun: int = 15000
+    augmentation: tuple = None
 
     @classmethod
     def of(cls, estimator, incremental, fit_kwargs):
@@ -251,6 +255,7 @@ class Plan:
             solver=estimator.solver,
             alpha=float(estimator.alpha),
             max_fun=estimator._max_fun(),
+            augmentation=estimator._augmentation(),
         )
 
 
@@ -392,6 +397,25 @@ def shuffle_seed(random_state, epoch):
     return int(np.random.SeedSequence(entropy).generate_state(1)[0] >> 1)
 
 
+def augmenter(augmentation, n_features, random_state, epoch):
+    """The :class:`~skmnist._augmenting.Augmenter` of a call, or None.
+
+    Seeded from ``random_state`` and the epochs trained before the call, as
+    the shuffling is: the same fit draws the same augmented batches, and a
+    continued fit draws new ones.
+    """
+    if augmentation is None:
+        return None
+    from ._augmenting import Augmenter
+
+    settings, image_shape = augmentation
+    seed = None
+    if random_state is not None:
+        entropy = [int(random_state) % 2**32, epoch, 1]
+        seed = int(np.random.SeedSequence(entropy).generate_state(1)[0] >> 1)
+    return Augmenter(settings.make_layer(image_shape, seed=seed), n_features)
+
+
 def run(model, X, y, sample_weight, plan, record, interrupt=None):
     """Train ``model`` by ``plan``, updating ``record`` epoch by epoch.
 
@@ -437,6 +461,7 @@ def run(model, X, y, sample_weight, plan, record, interrupt=None):
         ],
         "validation_data": validation,
         "verbose": plan.verbose,
+        "augmenter": augmenter(plan.augmentation, X.shape[1], plan.random_state, done),
     }
     loop = _loop(model, X, plan, math.ceil(X.shape[0] / batch_size))
     if loop != "keras":

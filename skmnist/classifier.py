@@ -14,6 +14,7 @@ it only when one of the classifiers is first used.
 # Authors: The skmnist developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import math
 from numbers import Integral, Real
 
 import keras
@@ -21,6 +22,7 @@ import keras
 from . import _compat, _estimator
 from ._compat import Interval, StrOptions
 from ._estimator import _BaseMLP
+from .augmentation import ImageAugmentation
 from .neural_network import MLPClassifier
 
 __all__ = ["KerasMLPClassifier", "MLPClassifier"]
@@ -165,6 +167,22 @@ class KerasMLPClassifier(_BaseMLP):
     callbacks : list of keras.callbacks.Callback, default=None
         Keras callbacks for :meth:`fit` and :meth:`predict`.
 
+    augmentation : ImageAugmentation, default=None
+        Random moves of the training images (rotation, shift, zoom, shear,
+        elastic distortion), drawn anew for every training batch of every
+        epoch and seeded by `random_state`. Only training batches are
+        augmented: rows held out for `early_stopping` or `validation_split`,
+        :meth:`predict`, :meth:`predict_proba`, model files and ONNX exports
+        see the images as they are. A search reaches its settings as
+        ``augmentation__rotation`` and so on. None: no augmentation.
+
+    image_shape : tuple of (int, int), default=None
+        ``(height, width)`` of the images whose flat rows `X` holds, for
+        `augmentation` (a fitted :class:`~skmnist.ImageFlattener`'s
+        ``image_shape_``). None: square images of ``sqrt(n_features)``
+        pixels a side; rows of any other number of features need it.
+        Ignored without `augmentation`.
+
     **kwargs
         Routed parameters, such as ``fit__validation_batch_size=1000`` or
         ``optimizer__amsgrad=True``.
@@ -261,6 +279,8 @@ class KerasMLPClassifier(_BaseMLP):
         "validation_split": [Interval(Real, 0, 1, closed="left")],
         "optimizer": [str, type, keras.optimizers.Optimizer, None],
         "callbacks": [list, dict, keras.callbacks.Callback, None],
+        "augmentation": [ImageAugmentation, None],
+        "image_shape": [tuple, list, None],
     }
 
     def __init__(
@@ -293,6 +313,8 @@ class KerasMLPClassifier(_BaseMLP):
         validation_split=0.0,
         optimizer=None,
         callbacks=None,
+        augmentation=None,
+        image_shape=None,
         **kwargs,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -322,6 +344,8 @@ class KerasMLPClassifier(_BaseMLP):
         self.validation_split = validation_split
         self.optimizer = optimizer
         self.callbacks = callbacks
+        self.augmentation = augmentation
+        self.image_shape = image_shape
         _compat.keep_routed(self, kwargs)  # checked in fit, with the others
 
     def _max_epochs(self):
@@ -332,3 +356,26 @@ class KerasMLPClassifier(_BaseMLP):
 
     def _prints_iterations(self):
         return False
+
+    def _augmentation(self):
+        if self.augmentation is None:
+            return None
+        n_features = self.n_features_in_
+        shape = self.image_shape
+        if shape is None:
+            side = math.isqrt(n_features)
+            if side * side != n_features:
+                raise ValueError(
+                    f"augmentation needs the shape of the images X's rows hold; "
+                    f"X has {n_features} features, not a square number, so pass "
+                    "image_shape=(height, width) (a fitted ImageFlattener's "
+                    "image_shape_), or set augmentation=None."
+                )
+            shape = (side, side)
+        elif math.prod(self.augmentation._check(shape)) != n_features:
+            raise ValueError(
+                f"image_shape={shape!r} does not describe X's rows of {n_features} "
+                "features: pass the (height, width) of the images, whose product is "
+                "the number of features, or set augmentation=None."
+            )
+        return self.augmentation, self.augmentation._check(shape)

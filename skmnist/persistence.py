@@ -44,6 +44,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import __version__, _atomic, _model_format
 from ._model_format import ModelFileError
+from .augmentation import ImageAugmentation
 
 __all__ = ["ModelFile", "ModelFileError", "load", "read_model_file", "save"]
 
@@ -84,11 +85,18 @@ def _encode(value, where):
         return {
             "dict": [[_encode(k, where), _encode(v, where)] for k, v in value.items()]
         }
+    if isinstance(value, ImageAugmentation):
+        # Its settings are numbers: a model file stores the setting, not the draws.
+        settings = value.get_params(deep=False)
+        return {
+            "ImageAugmentation": {k: _encode(v, where) for k, v in settings.items()}
+        }
     if isinstance(value, np.ndarray) and _plain_array(value):
         return {"array": value.tolist(), "dtype": value.dtype.str}
     raise TypeError(
         f"Cannot save {where} = {value!r}: a model file stores numbers, strings, "
-        "booleans, None, and lists, tuples, dicts and arrays of them. Set it to one "
+        "booleans, None, lists, tuples, dicts and arrays of them, and "
+        "ImageAugmentation settings. Set it to one "
         "of these (for example callbacks=None) before saving."
     )
 

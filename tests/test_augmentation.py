@@ -1,10 +1,13 @@
 """ImageAugmentation: its parameters, their units, and the Keras layer it builds."""
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
 from scikeras.wrappers import KerasClassifier
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 
 from skmnist import ImageAugmentation
 from skmnist._augmenting import Augmenter
@@ -244,3 +247,159 @@ def test_augmenter_for_a_compiled_loop_is_seeded_and_draws_anew(digits_flat):
     assert np.abs(first[0][:77] - first[1]).mean() > 0.02  # a new draw each call
     assert np.abs(first[0] - other[0]).mean() > 0.02
     assert np.abs(first[0] - rows).mean() > 0.02
+
+
+# -- KerasMLPClassifier(augmentation=...): training augmented, prediction not ------
+
+
+def _augmented_fit(X, y, **params):
+    from skmnist import KerasMLPClassifier
+
+    params = {
+        "hidden_layer_sizes": (32,),
+        "epochs": 3,
+        "random_state": 0,
+        "augmentation": ImageAugmentation(rotation=10, shift=1),
+        **params,
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return KerasMLPClassifier(**params).fit(X, y)
+
+
+def _weights(clf):
+    return [*clf.coefs_, *clf.intercepts_]
+
+
+def _forward(clf, X):
+    """predict_proba by hand, from the fitted weights."""
+    out = X.astype(np.float64)
+    for i, (w, b) in enumerate(zip(clf.coefs_, clf.intercepts_, strict=True)):
+        out = out @ w + b
+        out = np.maximum(out, 0) if i < len(clf.coefs_) - 1 else out
+    proba = np.exp(out - out.max(axis=1, keepdims=True))
+    return proba / proba.sum(axis=1, keepdims=True)
+
+
+def test_augmentation_changes_training_but_never_prediction(digits_flat):
+    X, y = digits_flat
+    plain = _augmented_fit(X, y, augmentation=None)
+    clf = _augmented_fit(X, y)
+    assert not np.allclose(_weights(plain)[0], _weights(clf)[0], atol=1e-3)
+    # Augmented digits are harder: the training loss stays higher.
+    assert clf.loss_curve_[-1] > plain.loss_curve_[-1] + 0.05
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba, _forward(clf, X), atol=1e-5)
+    clf.set_params(augmentation=ImageAugmentation(rotation=45, shift=3))
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(1)])
+
+
+def test_same_random_state_same_augmented_model(training_path, digits_flat):
+    X, y = digits_flat
+    first, again = _augmented_fit(X, y, epochs=2), _augmented_fit(X, y, epochs=2)
+    for a, b in zip(_weights(first), _weights(again), strict=True):
+        np.testing.assert_array_equal(a, b)
+    other = _augmented_fit(X, y, epochs=2, random_state=1)
+    assert not np.allclose(_weights(first)[0], _weights(other)[0], atol=1e-3)
+
+
+class _CleanValidation(keras.callbacks.Callback):
+    """At each epoch's end: the logged val_accuracy, and the model's on clean rows."""
+
+    def __init__(self, X_val, y_val):
+        super().__init__()
+        self.X_val, self.y_val = X_val, y_val
+        self.logged, self.clean = [], []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.logged.append(float(logs["val_accuracy"]))
+        scores = self.model.predict(self.X_val, verbose=0)
+        self.clean.append(float(np.mean(scores.argmax(1) == self.y_val)))
+
+
+def test_held_out_rows_are_not_augmented(training_path, digits_flat):
+    from skmnist import _training
+
+    X, y = digits_flat
+    *_, (X_val, y_val) = _training.hold_out(X, y, None, 0.2, 0)
+    watch = _CleanValidation(X_val, y_val)
+    clf = _augmented_fit(
+        X,
+        y,
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=50,
+        augmentation=ImageAugmentation(rotation=20, shift=2),
+        callbacks=[watch],
+    )
+    assert len(watch.logged) == 3
+    np.testing.assert_allclose(watch.logged, watch.clean, atol=1e-6)
+    np.testing.assert_allclose(clf.validation_scores_, watch.clean, atol=1e-6)
+
+
+def test_search_over_the_augmentation_settings(digits):
+    from sklearn.model_selection import GridSearchCV
+
+    from skmnist import make_mnist_pipeline
+
+    images, y = digits
+    pipeline = make_mnist_pipeline(
+        hidden_layer_sizes=(32,),
+        epochs=4,
+        learning_rate_init=0.01,
+        random_state=0,
+        augmentation=ImageAugmentation(shift=1),
+    )
+    search = GridSearchCV(pipeline, {"mlp__augmentation__rotation": [0.0, 30.0]}, cv=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(images[:600], y[:600])
+    assert [p["mlp__augmentation__rotation"] for p in search.cv_results_["params"]] == [
+        0.0,
+        30.0,
+    ]
+    scores = search.cv_results_["mean_test_score"]
+    assert scores[0] != scores[1]  # the setting reached the training
+    best = search.best_estimator_.named_steps["mlp"].augmentation
+    assert best.rotation == search.best_params_["mlp__augmentation__rotation"]
+    assert best.shift == 1
+
+
+def test_a_model_file_keeps_the_augmentation_setting(digits, tmp_path):
+    from skmnist import load, make_mnist_pipeline, save
+
+    images, y = digits
+    augmentation = ImageAugmentation(rotation=12.5, shift=1, shear=3)
+    with pytest.warns(ConvergenceWarning):
+        pipeline = make_mnist_pipeline(
+            hidden_layer_sizes=(16,),
+            epochs=2,
+            random_state=0,
+            augmentation=augmentation,
+        ).fit(images, y)
+    save(pipeline, tmp_path / "model.skmnist")
+    loaded = load(tmp_path / "model.skmnist")
+    assert loaded.named_steps["mlp"].augmentation.get_params() == (
+        augmentation.get_params()
+    )
+    np.testing.assert_array_equal(
+        loaded.predict_proba(images), pipeline.predict_proba(images)
+    )
+
+
+def test_rows_of_non_square_images_need_their_shape(digits_flat):
+    from skmnist import KerasMLPClassifier, MLPClassifier
+
+    X, y = digits_flat[0][:, :48], digits_flat[1]  # 8x6 images
+    with pytest.raises(ValueError, match=r"48 features.*image_shape=\(height, width\)"):
+        _augmented_fit(X, y, epochs=1)
+    with pytest.raises(ValueError, match=r"image_shape=\(6, 7\).*48 features"):
+        _augmented_fit(X, y, epochs=1, image_shape=(6, 7))
+    clf = _augmented_fit(X, y, epochs=1, image_shape=(8, 6))
+    assert clf.n_features_in_ == 48
+    # Without augmentation the shape is not needed, nor checked.
+    _augmented_fit(X, y, epochs=1, augmentation=None, image_shape=(5, 5))
+    # scikit-learn's signature has no augmentation.
+    assert "augmentation" not in MLPClassifier().get_params()
+    assert "augmentation" in KerasMLPClassifier().get_params()

@@ -999,3 +999,48 @@ def test_export_over_its_own_model_file_is_refused(small_model, tmp_path):
             f"{small_model}, which the ONNX file would overwrite\n"
         )
     assert small_model.read_bytes() == before
+
+
+def test_train_help_prints_the_best_recipe_in_full():
+    result = skmnist("train", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert (
+        "--preset best: hidden layers 512,256, batch size 128, 15 epochs, Adam at "
+        "learning rate 0.001 halved every 7 epochs, augmentation (rotation 10, "
+        "shift 2, zoom 0.1)."
+    ) in text
+
+
+@pytest.mark.slow
+def test_train_preset_best_and_augment(mnist_home, tmp_path):
+    from skmnist import ImageAugmentation, load
+
+    model = tmp_path / "best.skmnist"
+    # The recipe on a slice, with a smaller network: given options override it.
+    result = skmnist(
+        *("train", "--preset", "best", "--epochs", "8", "--hidden-layer-sizes", "16"),
+        *("--max-samples", "500", "--random-state", "0", "--json"),
+        *("--output", str(model)),
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["epochs_trained"] == 8 and data["model"] == str(model)
+    assert data["history"]["learning_rate"] == pytest.approx([0.001] * 7 + [0.0005])
+    assert "training on 500 images: hidden layers 16, batch size 128, augmented" in (
+        result.stderr
+    )
+    mlp = load(model).named_steps["mlp"]
+    assert (mlp.batch_size, mlp.epochs) == (128, 8)
+    assert mlp.augmentation.get_params() == (
+        ImageAugmentation(rotation=10, shift=2, zoom=0.1).get_params()
+    )
+    model = tmp_path / "augmented.skmnist"
+    result = skmnist(
+        *("train", "--augment", "--epochs", "1", "--hidden-layer-sizes", "8"),
+        *("--max-samples", "300", "--output", str(model)),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "batch size 100, augmented" in result.stdout
+    augmentation = load(model).named_steps["mlp"].augmentation
+    assert augmentation.get_params() == ImageAugmentation().get_params()

@@ -26,8 +26,9 @@ small = os.environ.get("SKMNIST_EXAMPLE_SMALL") == "1"
 # %%
 # Load the digits
 # ---------------
-# ``fetch_mnist`` reads the four original files (from ``SKMNIST_DATA``, or
-# downloads them once) and returns images of shape (n, 28, 28).
+# ``fetch_mnist`` reads the four original files (found through
+# ``SKMNIST_DATA``, else in the data home, where they are downloaded once
+# when missing) and returns images of shape (n, 28, 28).
 X_train, y_train = fetch_mnist("train", return_X_y=True)
 X_test, y_test = fetch_mnist("test", return_X_y=True)
 if small:

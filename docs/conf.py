@@ -12,7 +12,10 @@ repository's ``../shared/mnist`` when it exists, else the usual data home).
 Nothing is fetched from the network: intersphinx reads the inventories of
 scikit-learn and Python shipped in ``docs/_intersphinx/`` (see the README
 there); Keras and NumPy publish none that can be had offline, so their names
-link through ``extlinks`` (``:keras:`` and ``:numpy:`` roles).
+link through ``extlinks`` (``:keras:`` and ``:numpy:`` roles). Measured
+figures come from the benchmarks' records in ``benchmarks/results/`` (the
+``recorded-figures`` directive of ``docs/_ext``; ``SKMNIST_RESULTS`` reads
+them from another directory).
 """
 
 # Authors: The skmnist developers
@@ -26,6 +29,8 @@ DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 # Document the tree the docs live in, not whatever skmnist is installed.
 sys.path.insert(0, str(ROOT))
+# recorded_figures: the measured figures' tables, from benchmarks/results/.
+sys.path.insert(0, str(DOCS / "_ext"))
 
 # The gallery's examples read these when sphinx-gallery runs them.
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -49,10 +54,11 @@ extensions = [
     "sphinx.ext.extlinks",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "recorded_figures",
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "_intersphinx"]
+exclude_patterns = ["_build", "_intersphinx", "_ext"]
 root_doc = "index"
 
 # -- Links to other projects -------------------------------------------------

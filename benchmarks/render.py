@@ -40,6 +40,7 @@ COMMANDS = {
     "bench_onnx": "python benchmarks/bench_onnx.py --record",
     "bench_cli": "python benchmarks/bench_cli.py --record",
 }
+BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
 PACKAGE_NAMES = {
     "numpy": "NumPy",
     "scipy": "SciPy",
@@ -439,6 +440,7 @@ TABLES = {
 def provenance(record):
     """Where a table's figures come from: command, date, machine, load, versions."""
     m, load, v = record["machine"], record["load"], record["versions"]
+    backend = v.get("keras_backend", "tensorflow")
     packages = ", ".join(f"{PACKAGE_NAMES[k]} {v[k]}" for k in PACKAGE_NAMES if k in v)
     text = (
         f"Recorded by `{record['command']}` on {record['date']} "
@@ -446,12 +448,12 @@ def provenance(record):
         f"cores, {m['memory_gb']} GB of memory; load average {load['before'][0]} "
         f"before the run and {load['after'][0]} after it, other processes using "
         f"{load['others_cpu_cores']} cores during it; Python {v['python']}, "
-        f"{packages}; Keras on {v.get('keras_backend', 'tensorflow')}."
+        f"{packages}; Keras on {BACKENDS.get(backend, backend)}."
     )
     if record.get("quick"):
-        text = "**A --quick smoke run, not a measurement.** " + text
+        text = "**Not a measurement:** a `--quick` smoke run. " + text
     elif not record.get("quiet"):
-        text = "**Not a quiet run: the figures are not comparable.** " + text
+        text = "**Not a quiet run:** the figures are not comparable. " + text
     return text
 
 

@@ -200,7 +200,9 @@ def test_a_recorded_table_shows_its_machine_load_and_versions(tmp_path):
     assert ("Not a quiet run" in text) == (not record["quiet"])
     quick = {**record, "quick": True}
     (tmp_path / "bench.json").write_text(json.dumps(quick))
-    assert "smoke run, not a measurement" in render.render("migration", "rst", tmp_path)
+    assert "**Not a measurement:** a ``--quick`` smoke run" in render.render(
+        "migration", "rst", tmp_path
+    )
 
 
 def test_no_page_carries_a_hand_typed_figure():

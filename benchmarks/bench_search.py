@@ -208,16 +208,21 @@ def main(argv=None):
         params = ", ".join(
             f"{k.split('__')[1]}={v}" for k, v in row["best_params"].items()
         )
-        other = reference.get(row["mode"], row)
-        ratio = row["seconds"] / other["seconds"]
-        total = (row["seconds"] + row["startup_seconds"]) / (
-            other["seconds"] + other["startup_seconds"]
-        )
+        other = reference.get(row["mode"])  # no MLPClassifier search on Dask
+        ratio = total = None
+        if other is not None:
+            ratio = row["seconds"] / other["seconds"]
+            total = (row["seconds"] + row["startup_seconds"]) / (
+                other["seconds"] + other["startup_seconds"]
+            )
         row["ratio"], row["ratio_with_startup"] = ratio, total
+        ratios = "-".rjust(7) + "-".rjust(15)
+        if other is not None:
+            ratios = f"{ratio:>6.2f}x{total:>14.2f}x"
         print(
             f"{row['contender'] + ', ' + row['mode']:<32}{row['n_fits']:>5}"
-            f"{row['startup_seconds']:>11.1f}{row['seconds']:>9.1f}{ratio:>6.2f}x"
-            f"{total:>14.2f}x  {row['best_score']:>10.4f}  {params}"
+            f"{row['startup_seconds']:>11.1f}{row['seconds']:>9.1f}{ratios}"
+            f"  {row['best_score']:>10.4f}  {params}"
         )
     fit = run("one fit")
     seconds = fit["seconds"]

@@ -245,8 +245,8 @@ def table_bench_search(record):
             str(r["n_fits"]),
             _s(r["startup_seconds"], 1),
             _s(r["seconds"], 1),
-            _ratio(r["ratio"]),
-            _ratio(r["ratio_with_startup"]),
+            _ratio(r["ratio"]) if r["ratio"] is not None else "-",
+            _ratio(r["ratio_with_startup"]) if r["ratio"] is not None else "-",
             _s(r["best_score"], 4),
         ]
         for r in f["searches"]

@@ -360,7 +360,8 @@ def table_bench_small(record):
         for key, times in f["warm_up_s"].items()
     )
     notes = [
-        f"{len(f['sets'])} toy sets ({', '.join(f['sets'])}), {f['n_train']} rows "
+        f"{len(f['sets'])} toy set{'s' if len(f['sets']) > 1 else ''} "
+        f"({', '.join(f['sets'])}), {f['n_train']} rows "
         f"trained, `max_iter={f['max_iter']}`, summed fit times (each the median "
         f"of {f['repeats']}) in one process after a warm-up; the score gap is the "
         "largest difference in test accuracy over the group's fits (target: at "

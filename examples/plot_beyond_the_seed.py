@@ -90,6 +90,7 @@ print(
 # Early stopping at work: the validation accuracy levels off, and training
 # stops a few epochs later, keeping the weights of the best epoch.
 plot_learning_curves(mlp.history_)
+plt.show()
 
 # %%
 # The same shape in scikit-learn

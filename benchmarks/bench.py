@@ -7,14 +7,22 @@ backends do not share a process and peak memory is the fit's own:
 
 - ``skmnist``: ``make_mnist_pipeline`` on TensorFlow;
 - ``skmnist-jax``: the same on JAX (when JAX is installed);
+- ``skmnist-mlp``: ``skmnist.MLPClassifier((32, 64), batch_size=100,
+  max_iter=epochs)`` on the flattened images, the README's drop-in;
 - ``keras``: a plain ``keras.Sequential`` and ``model.fit`` with defaults;
 - ``scikeras``: stock scikeras ``KerasClassifier`` around the same model;
 - ``sklearn``: ``MLPClassifier(hidden_layer_sizes=(32, 64), batch_size=100,
-  max_iter=epochs)``.
+  max_iter=epochs)``;
+- ``sklearn-1blas``: the same with its BLAS limited to one thread
+  (threadpoolctl), as it runs in each of two parallel jobs.
 
 Usage::
 
-    SKMNIST_DATA=../shared/mnist python benchmarks/bench.py [--quick] [--wide] [--json PATH]
+    SKMNIST_DATA=../shared/mnist python benchmarks/bench.py [--quick] [--wide] [--record] [--json PATH]
+
+``--record`` writes ``benchmarks/results/bench.json`` (``bench_wide.json``
+with ``--wide``), which the README and the docs show, on a quiet machine
+only (see ``_record.py``).
 
 ``--quick`` trains on 6,000 images for 2 epochs with one seed: a smoke run
 that keeps this script working, not a measurement. ``--wide`` runs the
@@ -32,7 +40,17 @@ import sys
 import time
 import warnings
 
-CONTENDERS = ("skmnist", "skmnist-jax", "keras", "scikeras", "sklearn")
+import _record
+
+CONTENDERS = (
+    "skmnist",
+    "skmnist-jax",
+    "skmnist-mlp",
+    "keras",
+    "scikeras",
+    "sklearn",
+    "sklearn-1blas",
+)
 # --wide: past the seed, the winner of examples/plot_beyond_the_seed.py's
 # search, up to 40 epochs with early stopping, and MLPClassifier of its shape.
 WIDE_CONTENDERS = ("skmnist-wide", "skmnist-jax-wide", "sklearn-wide")
@@ -65,6 +83,18 @@ def _keras_model():
 
 def _contender(name, seed, epochs):
     """Return ``(fit, predict, predict_proba_one, wants_flat)`` for a contender."""
+    if name == "skmnist-mlp":
+        import keras  # noqa: F401  (imported before the clock, as the others)
+
+        from skmnist import MLPClassifier
+
+        model = MLPClassifier(
+            hidden_layer_sizes=(32, 64),
+            batch_size=100,
+            max_iter=epochs,
+            random_state=seed,
+        )
+        return model.fit, model.predict, model.predict_proba, True
     if name.startswith("skmnist"):
         from skmnist import make_mnist_pipeline
 
@@ -123,8 +153,15 @@ def _worker(name, seed, n_train, epochs, latency_calls):
         X_test = X_test.reshape(len(X_test), -1).astype(np.float32) / 255
 
     start = time.perf_counter()
-    fit(X, y)
+    if name == "sklearn-1blas":
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            fit(X, y)
+    else:
+        fit(X, y)
     fit_time = time.perf_counter() - start
+    epochs_run = _epochs_run(fit)
 
     start = time.perf_counter()
     accuracy = float(np.mean(predict(X_test) == y_test))
@@ -147,9 +184,23 @@ def _worker(name, seed, n_train, epochs, latency_calls):
                 "predict_10k_s": predict_all,
                 "predict_one_ms": statistics.median(times) * 1e3,
                 "peak_rss_mb": peak / 1e6,
+                "epochs_run": epochs_run,
             }
         )
     )
+
+
+def _epochs_run(fit):
+    """The epochs the fitted estimator behind ``fit`` ran (early stopping)."""
+    model = getattr(fit, "__self__", None)
+    if model is None:  # plain Keras: model.fit runs every epoch it is given
+        return None
+    model = getattr(model, "steps", [[None, model]])[-1][1]
+    n_iter = getattr(model, "n_iter_", None)
+    if n_iter is None:
+        history = getattr(model, "history_", None)
+        n_iter = len(history["loss"]) if history else None
+    return n_iter
 
 
 def _run_worker(name, seed, args):
@@ -200,7 +251,7 @@ def _has_jax():
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small smoke run")
-    parser.add_argument("--json", metavar="PATH", help="also write the figures here")
+    _record.add_arguments(parser)
     parser.add_argument("--contenders", default=None)
     parser.add_argument(
         "--wide",
@@ -216,6 +267,8 @@ def main(argv=None):
         "--latency-calls", type=int, default=300, help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
+    if args.record and args.contenders:
+        parser.error("--record records every contender: drop --contenders")
     if args.worker:
         _worker(args.worker, args.seed, args.n_train, args.epochs, args.latency_calls)
         return 0
@@ -233,6 +286,7 @@ def main(argv=None):
         print("JAX is not installed: skipping skmnist on JAX", file=sys.stderr)
         names = [name for name in names if "jax" not in name]
 
+    run = _record.Run("bench_wide" if args.wide else "bench", args.quick)
     results = {}
     for name in names:
         runs = [_run_worker(name, seed, args) for seed in seeds]
@@ -243,6 +297,8 @@ def main(argv=None):
     import_s, python_s = _import_time()
 
     reference = results.get("sklearn-wide" if args.wide else "sklearn", {}).get("fit_s")
+    for r in results.values():
+        r["x_sklearn"] = r["fit_s"] / reference if reference else None
     header = (
         f"{'contender':<16} {'fit s':>7} {'x sklearn':>9} {'accuracy':>8} "
         f"{'1 image ms':>10} {'10k s':>7} {'peak MB':>8}"
@@ -255,7 +311,7 @@ def main(argv=None):
     print(header)
     print("-" * len(header))
     for name, r in results.items():
-        ratio = f"{r['fit_s'] / reference:.2f}" if reference else "-"
+        ratio = f"{r['x_sklearn']:.2f}" if reference else "-"
         print(
             f"{name:<16} {r['fit_s']:>7.2f} {ratio:>9} {r['accuracy']:>8.4f} "
             f"{r['predict_one_ms']:>10.3f} {r['predict_10k_s']:>7.3f} "
@@ -270,21 +326,18 @@ def main(argv=None):
             "JAX is installed, so TensorFlow imports it too: every TensorFlow "
             "contender's peak MB holds about 100 MB of JAX"
         )
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(
-                {
-                    "n_train": args.n_train,
-                    "epochs": args.epochs,
-                    "seeds": seeds,
-                    "contenders": results,
-                    "import_skmnist_s": import_s,
-                    "python_startup_s": python_s,
-                },
-                f,
-                indent=2,
-            )
-    return 0
+    record = run.record(
+        {
+            "n_train": args.n_train,
+            "epochs": args.epochs,
+            "seeds": seeds,
+            "contenders": results,
+            "import_skmnist_s": import_s,
+            "python_startup_s": python_s,
+            "jax_installed": _has_jax(),
+        }
+    )
+    return _record.write(record, args)
 
 
 if __name__ == "__main__":

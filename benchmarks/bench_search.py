@@ -24,9 +24,11 @@ shows what a finished fit leaves behind.
 
 Usage::
 
-    SKMNIST_DATA=../shared/mnist python benchmarks/bench_search.py [--quick] [--json PATH]
+    SKMNIST_DATA=../shared/mnist python benchmarks/bench_search.py [--quick] [--record] [--json PATH]
 
 ``--quick`` searches 2 small candidates on 2,000 images: a smoke run.
+``--record`` writes ``benchmarks/results/bench_search.json``, which the docs
+show, on a quiet machine only (see ``_record.py``).
 """
 
 import argparse
@@ -34,6 +36,8 @@ import json
 import subprocess
 import sys
 import time
+
+import _record
 
 SEARCHES = (
     ("skmnist", "n_jobs=1"),
@@ -49,8 +53,12 @@ def _data(quick):
     from skmnist import fetch_mnist
 
     X, y = fetch_mnist("train", return_X_y=True)
-    n = 2000 if quick else 20000
+    n = _n_train(quick)
     return X[:n], y[:n]
+
+
+def _n_train(quick):
+    return 2000 if quick else 20000
 
 
 def _search(contender, mode, quick):
@@ -169,7 +177,7 @@ FIT_STEPS = (
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--json", metavar="PATH")
+    _record.add_arguments(parser)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -189,6 +197,7 @@ def main(argv=None):
         print(f"{worker}: done", file=sys.stderr, flush=True)
         return json.loads(out.stdout.strip().splitlines()[-1])
 
+    watch = _record.Run("bench_search", args.quick)
     rows = [run(f"{contender}:{mode}") for contender, mode in SEARCHES]
     reference = {r["mode"]: r for r in rows if r["contender"] != "skmnist"}
     print(
@@ -199,15 +208,21 @@ def main(argv=None):
         params = ", ".join(
             f"{k.split('__')[1]}={v}" for k, v in row["best_params"].items()
         )
-        other = reference.get(row["mode"], row)
-        ratio = row["seconds"] / other["seconds"]
-        total = (row["seconds"] + row["startup_seconds"]) / (
-            other["seconds"] + other["startup_seconds"]
-        )
+        other = reference.get(row["mode"])  # no MLPClassifier search on Dask
+        ratio = total = None
+        if other is not None:
+            ratio = row["seconds"] / other["seconds"]
+            total = (row["seconds"] + row["startup_seconds"]) / (
+                other["seconds"] + other["startup_seconds"]
+            )
+        row["ratio"], row["ratio_with_startup"] = ratio, total
+        ratios = "-".rjust(7) + "-".rjust(15)
+        if other is not None:
+            ratios = f"{ratio:>6.2f}x{total:>14.2f}x"
         print(
             f"{row['contender'] + ', ' + row['mode']:<32}{row['n_fits']:>5}"
-            f"{row['startup_seconds']:>11.1f}{row['seconds']:>9.1f}{ratio:>6.2f}x"
-            f"{total:>14.2f}x  {row['best_score']:>10.4f}  {params}"
+            f"{row['startup_seconds']:>11.1f}{row['seconds']:>9.1f}{ratios}"
+            f"  {row['best_score']:>10.4f}  {params}"
         )
     fit = run("one fit")
     seconds = fit["seconds"]
@@ -220,7 +235,9 @@ def main(argv=None):
     print(f"  {'fixed, first fit':<22}{first - 5 * per_epoch:>7.2f} s")
     print(f"  {'fixed, later fits':<22}{second - 5 * per_epoch:>7.2f} s")
     print(f"  {'second fit / first':<22}{second / first:>7.2f}")
-    rows.append({"contender": "skmnist", "mode": "one fit", **fit})
+    fit["per_epoch_seconds"] = per_epoch
+    fit["fixed_first_seconds"] = first - 5 * per_epoch
+    fit["fixed_later_seconds"] = second - 5 * per_epoch
     memory = run("fits in one process")
     (after_3, three), (after_last, last) = memory["resident_mb"].items()
     print(
@@ -228,11 +245,15 @@ def main(argv=None):
         f"{three:.0f} MB after {after_3}, {last:.0f} MB after {after_last} "
         f"({last - three:+.0f} MB)"
     )
-    rows.append({"contender": "skmnist", "mode": "fits in one process", **memory})
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=2)
-    return 0
+    record = watch.record(
+        {
+            "n_train": _n_train(args.quick),
+            "searches": rows,
+            "one_fit": fit,
+            "fits_in_one_process": memory,
+        }
+    )
+    return _record.write(record, args)
 
 
 if __name__ == "__main__":

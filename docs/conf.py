@@ -5,13 +5,17 @@ Build the site offline with::
     pip install ".[docs]"
     python -m sphinx -W --keep-going -b html docs docs/_build/html
 
-The gallery runs ``examples/plot_*.py`` on a small slice of MNIST
-(``SKMNIST_EXAMPLE_SMALL=1``), read from ``SKMNIST_DATA`` (default: the
+The gallery runs ``examples/plot_*.py`` on the full MNIST data (as a reader
+running them gets it; ``SKMNIST_EXAMPLE_SMALL=1`` in the environment runs
+them on a small slice instead), read from ``SKMNIST_DATA`` (default: the
 repository's ``../shared/mnist`` when it exists, else the usual data home).
 Nothing is fetched from the network: intersphinx reads the inventories of
 scikit-learn and Python shipped in ``docs/_intersphinx/`` (see the README
 there); Keras and NumPy publish none that can be had offline, so their names
-link through ``extlinks`` (``:keras:`` and ``:numpy:`` roles).
+link through ``extlinks`` (``:keras:`` and ``:numpy:`` roles). Measured
+figures come from the benchmarks' records in ``benchmarks/results/`` (the
+``recorded-figures`` directive of ``docs/_ext``; ``SKMNIST_RESULTS`` reads
+them from another directory).
 """
 
 # Authors: The skmnist developers
@@ -25,9 +29,10 @@ DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 # Document the tree the docs live in, not whatever skmnist is installed.
 sys.path.insert(0, str(ROOT))
+# recorded_figures: the measured figures' tables, from benchmarks/results/.
+sys.path.insert(0, str(DOCS / "_ext"))
 
 # The gallery's examples read these when sphinx-gallery runs them.
-os.environ["SKMNIST_EXAMPLE_SMALL"] = "1"
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 _shared_mnist = ROOT.parent / "shared" / "mnist"
@@ -49,10 +54,11 @@ extensions = [
     "sphinx.ext.extlinks",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "recorded_figures",
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "_intersphinx"]
+exclude_patterns = ["_build", "_intersphinx", "_ext"]
 root_doc = "index"
 
 # -- Links to other projects -------------------------------------------------

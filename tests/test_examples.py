@@ -19,7 +19,7 @@ import pytest
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("plot_*.py"))
 
 RUN_EXAMPLES = """
-import contextlib, io, json, os, runpy, sys, traceback
+import contextlib, io, json, os, runpy, sys, traceback, warnings
 import matplotlib.pyplot as plt
 
 results_path, scripts = sys.argv[1], sys.argv[2:]
@@ -29,17 +29,20 @@ for script in scripts:
     os.mkdir(cwd)
     os.chdir(cwd)
     stdout = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(stdout):
-            runpy.run_path(script, run_name="__main__")
-        error = None
-    except Exception:
-        error = traceback.format_exc()
+    # The warnings a reader running the script would see, recorded instead.
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            with contextlib.redirect_stdout(stdout):
+                runpy.run_path(script, run_name="__main__")
+            error = None
+        except Exception:
+            error = traceback.format_exc()
     plt.close("all")
     results[os.path.basename(script)] = {
         "stdout": stdout.getvalue(),
         "error": error,
         "files": sorted(os.listdir(cwd)),
+        "warnings": [f"{w.category.__name__}: {w.message}" for w in caught],
     }
 with open(results_path, "w") as f:
     json.dump(results, f)
@@ -73,3 +76,11 @@ def test_example_runs(script, example_runs):
     assert result["error"] is None, result["error"][-3000:]
     assert "accuracy" in result["stdout"]
     assert result["files"] == []  # examples leave no files behind
+    # The gallery shows the output as it is: no warnings, no machine's paths.
+    assert result["warnings"] == []
+    for path in (
+        sys.prefix,
+        str(Path(__file__).parent.parent),
+        os.path.expanduser("~"),
+    ):
+        assert path not in result["stdout"]

@@ -9,10 +9,8 @@ from scikeras.wrappers import KerasClassifier
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
-from skmnist import ImageAugmentation
+from skmnist import ImageAugmentation, KerasMLPClassifier
 from skmnist._augmenting import Augmenter
-
-pytestmark = pytest.mark.jax
 
 NONE = {"rotation": 0, "shift": 0, "zoom": 0}
 
@@ -127,6 +125,7 @@ def test_all_zero_settings_change_nothing(digits28):
     np.testing.assert_array_equal(out, digits28)
 
 
+@pytest.mark.jax
 def test_same_seed_same_batch_other_seed_other_batch(digits28):
     augmentation = ImageAugmentation(shear=10, elastic_alpha=8, elastic_sigma=3)
     first = augmentation.augment(digits28[:50], random_state=1)
@@ -232,6 +231,7 @@ def test_a_model_predicts_without_augmentation_and_trains_compiled(digits28):
     )
 
 
+@pytest.mark.jax
 def test_augmenter_for_a_compiled_loop_is_seeded_and_draws_anew(digits_flat):
     rows = digits_flat[0][:300]
 
@@ -295,6 +295,7 @@ def test_augmentation_changes_training_but_never_prediction(digits_flat):
     np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(1)])
 
 
+@pytest.mark.jax
 def test_same_random_state_same_augmented_model(training_path, digits_flat):
     X, y = digits_flat
     first, again = _augmented_fit(X, y, epochs=2), _augmented_fit(X, y, epochs=2)
@@ -403,3 +404,10 @@ def test_rows_of_non_square_images_need_their_shape(digits_flat):
     # scikit-learn's signature has no augmentation.
     assert "augmentation" not in MLPClassifier().get_params()
     assert "augmentation" in KerasMLPClassifier().get_params()
+
+
+def test_lbfgs_cannot_augment(digits_flat):
+    X, y = digits_flat
+    clf = KerasMLPClassifier(solver="lbfgs", augmentation=ImageAugmentation())
+    with pytest.raises(ValueError, match="cannot augment"):
+        clf.fit(X, y)

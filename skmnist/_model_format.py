@@ -17,13 +17,21 @@ import io
 import json
 import math
 import re
-import reprlib
-import struct
 import zipfile
 import zlib
 from numbers import Integral, Real
 
 import numpy as np
+
+from ._archive import (
+    SHORT,
+    ClosingZipFile,
+    ModelFileError,
+    listed,
+    open_zip,
+    read_member,
+    short,
+)
 
 FORMAT = "skmnist-model"
 FORMAT_VERSION = 1
@@ -41,12 +49,6 @@ MAX_ARRAY_BYTES = 64 * 2**20
 NETWORK_DTYPE = np.dtype(np.float32)
 # Room for the zip and .npy headers of each weight array.
 _ARRAY_OVERHEAD = 4096
-# A model file's central directory lists its two members in about 150 bytes;
-# no archive read here may list more than this many members, in this many
-# bytes (zipfile parses every entry the directory holds before it can be
-# asked what the archive holds).
-MAX_MEMBERS = 64
-MAX_DIRECTORY_BYTES = 2**16
 
 # The classes a model file may name, in the order a pipeline holds them.
 FLATTENER = "ImageFlattener"
@@ -58,31 +60,6 @@ _ARRAY_KINDS = "biufUO"
 _MAX_STRING_CHARS = 1024
 
 
-class ModelFileError(ValueError):
-    """A file that is not a model file this version of skmnist can load."""
-
-
-# Values from a file, as its error messages show them: a few items of a
-# list, the start and end of a long string.
-_short = reprlib.Repr()
-_short.maxlevel = 3
-_short.maxstring = _short.maxother = 80
-_short.maxlong = 40
-_short.maxlist = _short.maxtuple = _short.maxdict = _short.maxset = 5
-_short.maxfrozenset = _short.maxarray = 5
-_r = _short.repr
-
-
-def _listed(names, most=5):
-    """``names`` for a message: the first few, then how many more."""
-    shown = ", ".join(_short.repr(name) for name in names[:most])
-    more = len(names) - most
-    return f"[{shown}{f', ... and {more:,} more' if more > 0 else ''}]"
-
-
-# -- the archive -------------------------------------------------------------------
-
-
 def read_archive(path):
     """The parsed JSON and the raw weights member of a model file.
 
@@ -91,7 +68,7 @@ def read_archive(path):
     """
     file = open(path, "rb")  # noqa: SIM115 (the archive closes it)
     try:
-        archive = _open_zip(file, "it", _ClosingZipFile)
+        archive = open_zip(file, "it", ClosingZipFile)
     except BaseException:
         file.close()
         raise
@@ -99,101 +76,14 @@ def read_archive(path):
     if members != sorted([META, WEIGHTS]):
         archive.close()
         raise ModelFileError(
-            f"it holds {_listed(members)}, expected exactly {[META, WEIGHTS]}"
+            f"it holds {listed(members)}, expected exactly {[META, WEIGHTS]}"
         )
     try:
-        meta = parse_json(_read_member(archive, META, MAX_JSON_BYTES))
+        meta = parse_json(read_member(archive, META, MAX_JSON_BYTES))
     except BaseException:
         archive.close()
         raise
     return meta, archive
-
-
-class _ClosingZipFile(zipfile.ZipFile):
-    """A ZipFile on an open file, which it closes when it closes."""
-
-    def close(self):
-        file = self.fp
-        try:
-            super().close()
-        finally:
-            if file is not None:
-                file.close()
-
-
-_END = struct.Struct("<4s4H2LH")  # the end of central directory record
-_END_SIGNATURE = b"PK\x05\x06"
-_ZIP64_LOCATOR = struct.Struct("<4sLQL")
-_ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
-
-
-def _open_zip(file, what, cls=zipfile.ZipFile):
-    """A ZipFile on ``file``, once its end record promises a small directory.
-
-    ``zipfile`` reads and parses the whole central directory its end record
-    points to before anything can be checked: a directory of millions of
-    entries would cost gigabytes. The end record is found as ``zipfile``
-    finds it (at the end, else the last signature in the 64 KiB a comment
-    may take) and must list at most :data:`MAX_MEMBERS` members in at most
-    :data:`MAX_DIRECTORY_BYTES`; a ZIP64 end record, which no model file
-    needs, is refused.
-    """
-    not_zip = (
-        f"{what} is not a zip archive ({{}}); pickle and joblib files are not "
-        "model files"
-    )
-    try:
-        size = file.seek(0, io.SEEK_END)
-        start = max(size - _END.size - 0xFFFF, 0)
-        file.seek(start)
-        tail = file.read(size - start)
-    except OSError as exc:
-        raise ModelFileError(not_zip.format(exc)) from None
-    at = len(tail) - _END.size
-    if not (at >= 0 and tail[at:].startswith(_END_SIGNATURE) and tail[-2:] == b"\0\0"):
-        at = tail.rfind(_END_SIGNATURE)
-    if at < 0 or at + _END.size > len(tail):
-        raise ModelFileError(not_zip.format("it has no end of central directory"))
-    _, _, _, _, n_members, directory_bytes, _, _ = _END.unpack_from(tail, at)
-    locator = at - _ZIP64_LOCATOR.size
-    if locator >= 0 and tail.startswith(_ZIP64_LOCATOR_SIGNATURE, locator):
-        raise ModelFileError(
-            f"{what} ends in a ZIP64 end record, for archives of more than 65,535 "
-            "members or 4 GiB; a model file is neither"
-        )
-    if n_members > MAX_MEMBERS or directory_bytes > MAX_DIRECTORY_BYTES:
-        raise ModelFileError(
-            f"{what} is a zip archive whose central directory lists {n_members:,} "
-            f"members in {directory_bytes:,} bytes; a model file has "
-            f"{MAX_MEMBERS} members at most, listed in at most "
-            f"{MAX_DIRECTORY_BYTES:,} bytes"
-        )
-    try:
-        file.seek(0)
-        return cls(file)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise ModelFileError(not_zip.format(exc)) from None
-
-
-def _read_member(archive, name, limit):
-    """The bytes of a zip member, inflating no more than ``limit`` + 1 of them."""
-    info = archive.getinfo(name)
-    if info.file_size > limit:
-        raise ModelFileError(
-            f"its {name} declares {info.file_size:,} bytes; a model file's {name} "
-            f"may hold at most {limit:,}"
-        )
-    try:
-        with archive.open(info) as member:
-            data = member.read(limit + 1)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-        raise ModelFileError(f"its {name} cannot be read ({exc})") from None
-    if len(data) > limit:
-        raise ModelFileError(
-            f"its {name} inflates to more than {limit:,} bytes, the most a model "
-            f"file's {name} may hold"
-        )
-    return data
 
 
 def parse_json(data):
@@ -219,7 +109,7 @@ def parse_json(data):
         from . import __version__
 
         raise ModelFileError(
-            f"it was written in model file format {_r(version)} (by skmnist "
+            f"it was written in model file format {short(version)} (by skmnist "
             f"{meta.get('skmnist_version')}), and this skmnist {__version__} reads "
             f"formats up to {FORMAT_VERSION}; upgrade skmnist to load it"
         )
@@ -256,14 +146,14 @@ def decode(data):
         except TypeError:
             raise ValueError(
                 "an ImageAugmentation with settings it does not have: "
-                f"{_listed(sorted(settings))}"
+                f"{listed(sorted(settings))}"
             ) from None
-    raise ValueError(f"unexpected JSON object with keys {_listed(sorted(data))}")
+    raise ValueError(f"unexpected JSON object with keys {listed(sorted(data))}")
 
 
 def _hashable(key):
     if isinstance(key, (list, dict)):
-        raise ValueError(f"a dict key is {_r(key)}")
+        raise ValueError(f"a dict key is {short(key)}")
     return key
 
 
@@ -271,7 +161,7 @@ def _array(values, dtype):
     try:
         dtype = np.dtype(dtype)
     except (TypeError, ValueError):
-        raise ValueError(f"an array has the unknown dtype {_r(dtype)}") from None
+        raise ValueError(f"an array has the unknown dtype {short(dtype)}") from None
     if dtype.kind not in _ARRAY_KINDS or dtype.fields or dtype.subdtype:
         raise ValueError(f"arrays of dtype {dtype} are not allowed")
     if dtype.kind == "U" and dtype.itemsize > 4 * _MAX_STRING_CHARS:
@@ -297,7 +187,7 @@ def _array(values, dtype):
         return items.astype(dtype)
     except (TypeError, ValueError, OverflowError) as exc:
         raise ValueError(
-            f"an array's values do not fit its dtype {dtype} ({_short.repr(str(exc))[1:-1]})"
+            f"an array's values do not fit its dtype {dtype} ({SHORT.repr(str(exc))[1:-1]})"
         ) from None
 
 
@@ -315,25 +205,29 @@ def check_steps(meta):
         raise ValueError("it lists no steps")
     pipeline = meta.get("pipeline")
     if not isinstance(pipeline, bool):
-        raise ValueError(f"its 'pipeline' entry is {_r(pipeline)}, not true or false")
+        raise ValueError(
+            f"its 'pipeline' entry is {short(pipeline)}, not true or false"
+        )
     names = [step.get("class") if isinstance(step, dict) else None for step in steps]
     for name in names:
         if name not in CLASS_NAMES:
             raise ValueError(
-                f"it names the class {_r(name)}; model files hold only "
+                f"it names the class {short(name)}; model files hold only "
                 f"{sorted(CLASS_NAMES)}"
             )
     in_order = names[-1] in CLASSIFIERS and set(names[:-1]) <= {FLATTENER}
     if not in_order or (not pipeline and len(steps) != 1):
         raise ValueError(
-            f"it holds the steps {_listed(names)}; a model file holds a classifier (one of "
+            f"it holds the steps {listed(names)}; a model file holds a classifier (one of "
             f"{list(CLASSIFIERS)}), or a pipeline of {FLATTENER} steps followed by one"
         )
     checked = []
     for entry in steps:
         step_name = entry.get("name")
         if pipeline and not isinstance(step_name, str):
-            raise ValueError(f"a pipeline step is named {_r(step_name)}, not a string")
+            raise ValueError(
+                f"a pipeline step is named {short(step_name)}, not a string"
+            )
         params, state = (_decoded_mapping(entry, part) for part in ("params", "state"))
         refuse_mappings(entry["class"], params)
         if entry["class"] == FLATTENER:
@@ -353,7 +247,7 @@ def check_steps(meta):
     widths = {step["state"]["n_features_in_"] for step in checked}
     if len(widths) != 1:
         raise ValueError(
-            f"its steps take different numbers of features: {_listed(sorted(widths))}"
+            f"its steps take different numbers of features: {listed(sorted(widths))}"
         )
     return checked, weight_shapes(checked[-1])
 
@@ -361,7 +255,9 @@ def check_steps(meta):
 def _decoded_mapping(entry, part):
     data = entry.get(part)
     if not isinstance(data, dict):
-        raise ValueError(f"a step's {_r(part)} entry is {_r(data)}, not a JSON object")
+        raise ValueError(
+            f"a step's {short(part)} entry is {short(data)}, not a JSON object"
+        )
     return {key: decode(value) for key, value in data.items()}
 
 
@@ -370,7 +266,7 @@ def refuse_mappings(cls_name, params):
     for name, value in params.items():
         if name != "class_weight" and _contains_dict(value):
             raise TypeError(
-                f"{cls_name}.{name} = {_r(value)}: a model file stores mappings only in "
+                f"{cls_name}.{name} = {short(value)}: a model file stores mappings only in "
                 "class_weight; Keras would read one here as an object to build."
             )
 
@@ -384,18 +280,18 @@ def _contains_dict(value):
 def _attributes(cls_name, state, required, optional=()):
     unknown = sorted(set(state) - set(required) - set(optional))
     if unknown:
-        raise ValueError(f"{cls_name} has no fitted attribute {_r(unknown[0])}")
+        raise ValueError(f"{cls_name} has no fitted attribute {short(unknown[0])}")
     missing = sorted(set(required) - set(state))
     if missing:
-        raise ValueError(f"{cls_name} lacks its fitted attribute {_r(missing[0])}")
+        raise ValueError(f"{cls_name} lacks its fitted attribute {short(missing[0])}")
 
 
 def _int(where, value, low=0, high=None):
     if not isinstance(value, Integral) or isinstance(value, bool):
-        raise ValueError(f"{where} is {_r(value)}, not an int")
+        raise ValueError(f"{where} is {short(value)}, not an int")
     if value < low or (high is not None and value > high):
         bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
-        raise ValueError(f"{where} is {_r(value)}, not {bound}")
+        raise ValueError(f"{where} is {short(value)}, not {bound}")
     return int(value)
 
 
@@ -403,7 +299,7 @@ def _number(where, value, *, finite=False, allow_none=False):
     if value is None and allow_none:
         return
     if not isinstance(value, Real) or isinstance(value, bool):
-        raise ValueError(f"{where} is {_r(value)}, not a number")
+        raise ValueError(f"{where} is {short(value)}, not a number")
     if finite and not math.isfinite(value):
         raise ValueError(f"{where} is {value}, not a finite number")
 
@@ -412,7 +308,7 @@ def _numbers(where, values, allow_none=False):
     if values is None and allow_none:
         return
     if not isinstance(values, list):
-        raise ValueError(f"{where} is {_r(values)}, not a list of numbers")
+        raise ValueError(f"{where} is {short(values)}, not a list of numbers")
     for value in values:
         _number(where, value)
 
@@ -451,7 +347,7 @@ def _flattener(params, state):
         and math.prod(shape) == n_features
     ):
         raise ValueError(
-            f"{name}.image_shape_ is {_r(shape)}; it must be one or two positive ints "
+            f"{name}.image_shape_ is {short(shape)}; it must be one or two positive ints "
             f"whose product is n_features_in_ = {n_features}"
         )
     value = state["max_value_"]
@@ -499,7 +395,7 @@ def _classifier(params, state, name):
     _int(f"{name}.n_features_in_", state["n_features_in_"], 1)
     _feature_names(name, state)
     if state["target_type_"] not in ("binary", "multiclass"):
-        raise ValueError(f"{name}.target_type_ is {_r(state['target_type_'])}")
+        raise ValueError(f"{name}.target_type_ is {short(state['target_type_'])}")
     classes = state["classes_"]
     if not (
         isinstance(classes, np.ndarray)
@@ -522,7 +418,7 @@ def _classifier(params, state, name):
     records = [key for key in _STOCHASTIC_STATE if key in state]
     if records and len(records) < len(_STOCHASTIC_STATE):
         missing = sorted(set(_STOCHASTIC_STATE) - set(records))
-        raise ValueError(f"{name} lacks its fitted attribute {_r(missing[0])}")
+        raise ValueError(f"{name} lacks its fitted attribute {short(missing[0])}")
     for key in ("loss_", "best_loss_", "best_validation_score_"):
         _number(f"{name}.{key}", state.get(key), allow_none=True)
     _numbers(f"{name}.loss_curve_", state.get("loss_curve_", []))
@@ -531,11 +427,11 @@ def _classifier(params, state, name):
     if not isinstance(history, dict) or not all(isinstance(k, str) for k in history):
         raise ValueError(f"{name}.history_ is not a mapping of names to lists")
     for key, values in history.items():
-        _numbers(f"{name}.history_[{_r(key)}]", values)
+        _numbers(f"{name}.history_[{short(key)}]", values)
     sizes = params.get("hidden_layer_sizes", (32, 64))
     sizes = [sizes] if isinstance(sizes, Integral) else sizes
     if not isinstance(sizes, (list, tuple)):
-        raise ValueError(f"{name}.hidden_layer_sizes is {_r(sizes)}, not a sequence")
+        raise ValueError(f"{name}.hidden_layer_sizes is {short(sizes)}, not a sequence")
     for size in sizes:
         _int(f"{name}.hidden_layer_sizes", size, 1, MAX_PARAMETERS)
 
@@ -552,7 +448,7 @@ def weight_shapes(step):
     if n_parameters > MAX_PARAMETERS:
         raise ValueError(
             f"it declares a network of {n_parameters:,} weights (layers "
-            f"{_listed(widths)}); a model file holds at most {MAX_PARAMETERS:,}"
+            f"{listed(widths)}); a model file holds at most {MAX_PARAMETERS:,}"
         )
     return shapes
 
@@ -563,8 +459,8 @@ def weight_shapes(step):
 def read_weights(archive, shapes):
     """The weight arrays, each read only in its expected shape and a float dtype."""
     limit = sum(8 * math.prod(s) + _ARRAY_OVERHEAD for s in shapes) + _ARRAY_OVERHEAD
-    data = _read_member(archive, WEIGHTS, limit)
-    inner = _open_zip(io.BytesIO(data), f"its {WEIGHTS}")
+    data = read_member(archive, WEIGHTS, limit)
+    inner = open_zip(io.BytesIO(data), f"its {WEIGHTS}")
     with inner:
         expected = [f"arr_{i}.npy" for i in range(len(shapes))]
         if sorted(inner.namelist()) != sorted(expected):
@@ -642,6 +538,6 @@ def check_model(meta, weights):
     if [tuple(np.shape(w)) for w in weights] != shapes:
         raise ValueError(
             f"This model cannot be saved: its weights have the shapes "
-            f"{_listed([np.shape(w) for w in weights])}, where its parameters "
-            f"describe a network of {_listed(shapes)}"
+            f"{listed([np.shape(w) for w in weights])}, where its parameters "
+            f"describe a network of {listed(shapes)}"
         )

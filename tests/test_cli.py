@@ -856,7 +856,7 @@ def test_a_file_that_is_not_a_model_exits_1(command, tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"skmnist: error: Cannot load {bogus} as an skmnist model: it is not a zip "
-        "archive (File is not a zip file); pickle and joblib files are not model files."
+        "archive (it has no end of central directory); pickle and joblib files are not model files."
     ]
 
 

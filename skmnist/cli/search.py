@@ -36,6 +36,32 @@ def add_parser(commands):
         "--hidden-layer-sizes on the MNIST training images, print the ranked "
         "results, and save the best model (refitted on all of them) and the results.",
     )
+    _add_grid_options(parser)
+    _add_execution_options(parser)
+    parser.add_argument(
+        "--max-samples",
+        type=_options.positive_int,
+        default=None,
+        metavar="N",
+        help="search on the first N training images only",
+    )
+    parser.add_argument(
+        "--random-state", type=_options.seed, default=0, help="seed (default: 0)"
+    )
+    _options.add_output(parser, "save the best model here")
+    parser.add_argument(
+        "--results",
+        metavar="PATH",
+        default=None,
+        help="save every candidate's scores here, as CSV or JSON (by the extension)",
+    )
+    _options.add_data_home(parser)
+    _options.add_json(parser)
+    parser.set_defaults(run=run)
+
+
+def _add_grid_options(parser):
+    """The grid: the epoch counts and the networks to try."""
     parser.add_argument(
         "--epochs",
         type=_options.int_list,
@@ -51,6 +77,10 @@ def add_parser(commands):
         metavar="W1,W2,...",
         help="networks to try, each as comma-separated widths (default: 32,64)",
     )
+
+
+def _add_execution_options(parser):
+    """How the search runs: folds, parallel fits, a Dask cluster."""
     parser.add_argument(
         "--cv",
         type=_options.fold_count,
@@ -73,26 +103,6 @@ def add_parser(commands):
         "tcp://host:8786, or local:N to start N worker processes on this machine "
         "(needs skmnist[distributed])",
     )
-    parser.add_argument(
-        "--max-samples",
-        type=_options.positive_int,
-        default=None,
-        metavar="N",
-        help="search on the first N training images only",
-    )
-    parser.add_argument(
-        "--random-state", type=_options.seed, default=0, help="seed (default: 0)"
-    )
-    _options.add_output(parser, "save the best model here")
-    parser.add_argument(
-        "--results",
-        metavar="PATH",
-        default=None,
-        help="save every candidate's scores here, as CSV or JSON (by the extension)",
-    )
-    _options.add_data_home(parser)
-    _options.add_json(parser)
-    parser.set_defaults(run=run)
 
 
 def run(args, out):

@@ -61,6 +61,18 @@ def add_parser(commands):
         + "\nOptions given beside --preset override its values.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _add_network_options(parser)
+    _add_training_options(parser)
+    _options.add_output(
+        parser, "write the trained model to PATH (a model file for skmnist.load)"
+    )
+    _options.add_data_home(parser)
+    _options.add_json(parser)
+    parser.set_defaults(run=run)
+
+
+def _add_network_options(parser):
+    """The network's options: its size, its batches and its dropout."""
     parser.add_argument(
         "--epochs",
         type=_options.positive_int,
@@ -86,6 +98,10 @@ def add_parser(commands):
         default=0.0,
         help="dropout rate after each hidden layer",
     )
+
+
+def _add_training_options(parser):
+    """How it trains: held-out rows, seed, augmentation, preset, data slice."""
     parser.add_argument(
         "--validation-split",
         type=_options.fraction,
@@ -124,12 +140,6 @@ def add_parser(commands):
         metavar="N",
         help="train on the first N training images only",
     )
-    _options.add_output(
-        parser, "write the trained model to PATH (a model file for skmnist.load)"
-    )
-    _options.add_data_home(parser)
-    _options.add_json(parser)
-    parser.set_defaults(run=run)
 
 
 def run(args, out):

@@ -18,6 +18,7 @@ from numbers import Integral, Real
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import sklearn
 import sklearn.neural_network
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
@@ -333,6 +334,10 @@ def _weights(n, value, where=slice(0, 5)):
     return weights
 
 
+@pytest.mark.skipif(
+    tuple(int(p) for p in sklearn.__version__.split(".")[:2]) < (1, 7),
+    reason="scikit-learn before 1.7 has no sample_weight in MLPClassifier.fit",
+)
 @pytest.mark.parametrize(
     "make",
     [

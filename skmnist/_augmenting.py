@@ -40,10 +40,47 @@ def _stream_seeds(seed, count):
     return [int(s) for s in np.random.SeedSequence(seed).generate_state(count)]
 
 
-def _read_at(image_rows_columns):
-    """One image ``(height, width)`` read, bilinearly, at real coordinates; black outside."""
-    image, rows, columns = image_rows_columns
-    return ops.image.map_coordinates(image, (rows, columns), 1, **_FILL)
+def _gaussian_blur(images, sigma, kernel_size):
+    """Each channel of ``images`` ``(n, height, width, c)`` smoothed by a Gaussian; zero outside.
+
+    Keras has ``ops.image.gaussian_blur`` only from 3.9; this is the same
+    depthwise convolution, written from operations Keras 3.8 has.
+    """
+    offsets = np.arange(kernel_size) - (kernel_size - 1) / 2
+    weights = np.exp(-0.5 * (offsets / sigma) ** 2)
+    weights /= weights.sum()
+    channels = images.shape[-1]
+    kernel = np.tile(np.outer(weights, weights)[:, :, None, None], (1, 1, channels, 1))
+    return ops.depthwise_conv(
+        images, ops.cast(kernel, images.dtype), strides=1, padding="same"
+    )
+
+
+def _read_at(images, rows, columns):
+    """Images ``(n, height, width)`` read bilinearly at real coordinates; black outside.
+
+    ``rows`` and ``columns`` are ``(n, height, width)``: where each output
+    pixel of each image is read from. Each of the four neighbours outside
+    the image reads 0. Written as one gather on the flat batch (Keras 3.8's
+    ``map_coordinates`` under ``vectorized_map`` fails on TensorFlow).
+    """
+    n, height, width = ops.shape(images)[0], images.shape[1], images.shape[2]
+    flat = ops.reshape(images, (-1,))
+    first = ops.cast(ops.arange(n), "int32")[:, None, None] * (height * width)
+    row0, column0 = ops.floor(rows), ops.floor(columns)
+    row_weight, column_weight = rows - row0, columns - column0
+    row0, column0 = ops.cast(row0, "int32"), ops.cast(column0, "int32")
+    result = ops.zeros_like(rows)
+    for d_row, w_row in ((0, 1 - row_weight), (1, row_weight)):
+        for d_column, w_column in ((0, 1 - column_weight), (1, column_weight)):
+            r, c = row0 + d_row, column0 + d_column
+            inside = (r >= 0) & (r < height) & (c >= 0) & (c < width)
+            index = (
+                first + ops.clip(r, 0, height - 1) * width + ops.clip(c, 0, width - 1)
+            )
+            value = ops.take(flat, index)
+            result = result + ops.where(inside, value, 0.0) * w_row * w_column
+    return result
 
 
 @keras.saving.register_keras_serializable(package="skmnist")
@@ -73,19 +110,13 @@ class ElasticDistortion(keras.layers.Layer):
         noise = keras.random.uniform(
             (n, height, width, 2), -1.0, 1.0, seed=self.generator, dtype=images.dtype
         )
-        field = self.alpha * ops.image.gaussian_blur(
-            noise,
-            kernel_size=(self.kernel_size, self.kernel_size),
-            sigma=(self.sigma, self.sigma),
-            data_format="channels_last",
-        )
+        field = self.alpha * _gaussian_blur(noise, self.sigma, self.kernel_size)
         rows = ops.cast(ops.arange(height), images.dtype)[None, :, None]
         columns = ops.cast(ops.arange(width), images.dtype)[None, None, :]
         # Where each pixel of the output is read from, image by image.
-        return ops.vectorized_map(
-            _read_at,
-            (images[..., 0], rows + field[..., 1], columns + field[..., 0]),
-        )[..., None]
+        return _read_at(images[..., 0], rows + field[..., 1], columns + field[..., 0])[
+            ..., None
+        ]
 
     def compute_output_shape(self, input_shape):
         return input_shape

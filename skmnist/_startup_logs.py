@@ -24,12 +24,16 @@ import re
 import sys
 import tempfile
 
-# absl's prefix: the severity letter, then the month and day.
-_LOG_LINE = re.compile(rb"^([IWEF])\d{4} ")
+# The two prefixes of a log line: absl's (the severity letter, then the month
+# and day) and, in TensorFlow 2.18, TensorFlow's own (date, time, severity).
+_LOG_LINE = re.compile(
+    rb"^(?:([IWEF])\d{4} |\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: ([IWEF]) )"
+)
 _SEVERITY = {b"I": 0, b"W": 1, b"E": 2, b"F": 3}
 _ABSL_NOTICE = b"WARNING: All log messages before absl::InitializeLog()"
-# The error TensorFlow's CUDA build logs when the machine has no GPU at all.
-_NO_GPU = b"failed call to cuInit"
+# Errors TensorFlow's CUDA build logs at every start on a machine without a
+# GPU (cuInit), and, up to 2.18, for its CUDA plug-ins registered twice.
+_NOISE = re.compile(rb"failed call to cuInit|Unable to register cu\w+ factory")
 
 
 def _least_shown():
@@ -49,8 +53,10 @@ def _kept(text, least):
     for line in text.splitlines(keepends=True):
         match = _LOG_LINE.match(line)
         if match:
-            severity = _SEVERITY[match.group(1)]
-            hiding = severity < (2 if least is None else least) or _NO_GPU in line
+            severity = _SEVERITY[match.group(1) or match.group(2)]
+            hiding = severity < (2 if least is None else least) or bool(
+                _NOISE.search(line)
+            )
         elif line.startswith(_ABSL_NOTICE):
             hiding = least is None or least > 0
             if hiding:

@@ -30,8 +30,10 @@ np.save(sys.argv[1], clf.predict_proba(X / 16))
 """
 
 
-def _fit_in_a_new_process(tmp_path, name, cache):
+def _fit_in_a_new_process(tmp_path, name, cache, backend=None):
     env = {**os.environ, "SKMNIST_COMPILE_CACHE": str(cache)}
+    if backend is not None:
+        env["KERAS_BACKEND"] = backend
     out = tmp_path / f"{name}.npy"
     run = subprocess.run(
         [sys.executable, "-c", _FIT, str(out)],
@@ -106,7 +108,13 @@ def test_a_directory_others_can_write_is_refused_with_a_warning(
 
 # -- a cache is never a reason to fail ------------------------------------------------
 
-_BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
+# The backend whose cache is damaged: the suite's, or JAX where TensorFlow's
+# programs are refused (before 2.21, above).
+_BACKEND = (
+    "jax"
+    if _tensorflow_before_2_21()
+    else os.environ.get("KERAS_BACKEND", "tensorflow")
+)
 
 
 def _program_files(cache):
@@ -138,7 +146,7 @@ def test_a_program_cut_short_is_compiled_again_with_one_warning(tmp_path):
     # 0.x on TensorFlow: every later fit failed ("Read less bytes than
     # requested") until the file was deleted by hand; JAX warned per program.
     cache = tmp_path / "cache"
-    cold, _ = _fit_in_a_new_process(tmp_path, "cold", cache)
+    cold, _ = _fit_in_a_new_process(tmp_path, "cold", cache, _BACKEND)
     programs = {p: p.stat().st_size for p in _program_files(cache)}
     assert programs
     for path, size in programs.items():
@@ -148,7 +156,7 @@ def test_a_program_cut_short_is_compiled_again_with_one_warning(tmp_path):
     # what a process killed while writing its program leaves
     left = release / f"xla_compile_cache__1__2__XLA_CPU_JIT.pbhost-{_dead_pid()}-7f.tmp"
     left.write_bytes(b"\0" * 1000)
-    warm, stderr = _fit_in_a_new_process(tmp_path, "warm", cache)
+    warm, stderr = _fit_in_a_new_process(tmp_path, "warm", cache, _BACKEND)
     np.testing.assert_array_equal(warm, cold)
     (warning,) = _cache_warnings(stderr)
     assert f"deleted {len(programs)} cached program(s) cut short or damaged" in warning
@@ -183,7 +191,7 @@ def test_a_full_filesystem_is_only_read_and_left_clean(tmp_path, full_filesystem
     # 0.x on TensorFlow: every fit failed ("No space left on device") and left
     # a partial temporary file; JAX warned at each program and left partial ones.
     cache = full_filesystem / "cache"
-    _, stderr = _fit_in_a_new_process(tmp_path, "fit", cache)
+    _, stderr = _fit_in_a_new_process(tmp_path, "fit", cache, _BACKEND)
     (warning,) = _cache_warnings(stderr)
     assert "MiB free" in warning
     assert [p for p in cache.rglob("*") if p.is_file()] == []
@@ -225,7 +233,11 @@ def test_a_disk_that_fills_during_training_is_recovered_from(tmp_path):
     try:
         run = subprocess.run(
             [sys.executable, "-c", _DISK_FILLS, str(mount)],
-            env={**os.environ, "SKMNIST_COMPILE_CACHE": str(mount / "cache")},
+            env={
+                **os.environ,
+                "SKMNIST_COMPILE_CACHE": str(mount / "cache"),
+                "KERAS_BACKEND": _BACKEND,
+            },
             capture_output=True,
             text=True,
             timeout=300,

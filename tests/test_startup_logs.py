@@ -9,7 +9,8 @@ import pytest
 
 from skmnist._startup_logs import _kept
 
-_LOG_LINE = re.compile(r"^[IWEF]\d{4} ", re.M)
+# absl's prefix, and TensorFlow 2.18's own
+_LOG_LINE = re.compile(r"^(?:[IWEF]\d{4} |\d{4}-\d\d-\d\d [\d:.]+: [IWEF] )", re.M)
 
 # A fit and a prediction, in a script.
 _FIT = """
@@ -56,6 +57,14 @@ def test_what_is_not_a_start_up_note_is_kept():
         b"I0000 00:00:1.0  1 cpu_feature_guard.cc:227] This TensorFlow binary\n"
         b"To enable the following instructions: AVX2 FMA, in other operations\n"
         b"E0000 00:00:1.0  1 cuda_platform.cc:52] failed call to cuInit: x\n"
+        b"2026-12-02 00:57:41.058242: E external/local_xla/xla/stream_executor/"
+        b"cuda/cuda_fft.cc:477] Unable to register cuFFT factory: Attempting to "
+        b"register factory for plugin cuFFT when one has already been registered\n"
+        b"E0000 00:00:1.0  1 cuda_dnn.cc:8310] Unable to register cuDNN factory: x\n"
+        b"2026-12-02 00:57:44.158710: E external/local_xla/xla/stream_executor/"
+        b"cuda/cuda_driver.cc:152] failed call to cuInit: INTERNAL: CUDA error\n"
+        b"2026-12-02 00:57:44.158710: I tensorflow/core/x.cc:1] a note\n"
+        b"2026-12-02 00:57:44.158710: E tensorflow/core/y.cc:2] another error\n"
         b"E0000 00:00:1.0  1 op.cc:1] a real error\n"
         b"Traceback (most recent call last):\n"
         b'  File "x.py", line 1\n'
@@ -63,6 +72,7 @@ def test_what_is_not_a_start_up_note_is_kept():
     )
     kept = _kept(text, None)
     assert kept == (
+        b"2026-12-02 00:57:44.158710: E tensorflow/core/y.cc:2] another error\n"
         b"E0000 00:00:1.0  1 op.cc:1] a real error\n"
         b"Traceback (most recent call last):\n"
         b'  File "x.py", line 1\n'

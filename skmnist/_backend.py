@@ -89,7 +89,7 @@ def _thread_budget():
         raw = os.environ.get(name, "").strip()
         if not raw:
             continue
-        cpus = _cpus()
+        cpus = available_cpus()
         digits = raw.removeprefix("+").lstrip("0")
         if not re.fullmatch(r"\+?[0-9]+", raw) or not digits:
             warnings.warn(
@@ -111,7 +111,7 @@ def _thread_budget():
     return None
 
 
-def _cpus():
+def available_cpus():
     """How many CPUs this process may run on."""
     try:
         return len(os.sched_getaffinity(0)) or 1

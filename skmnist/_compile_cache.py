@@ -3,7 +3,8 @@
 A process's first fit of a network compiles its epoch program, about half a
 second that every new process pays again: each run of a script or of the
 ``skmnist`` command, each of joblib's or Dask's workers. With
-``SKMNIST_COMPILE_CACHE`` naming a directory, the backend's own persistent
+``SKMNIST_COMPILE_CACHE`` naming a directory (unset, empty, ``0``, ``off``,
+``false``, ``no`` or ``none``: no cache), the backend's own persistent
 cache (TensorFlow's XLA cache, JAX's compilation cache) keeps the programs
 there, and a later process training the same network loads its program
 instead of compiling it.
@@ -43,6 +44,8 @@ from pathlib import Path
 import keras
 
 ENV = "SKMNIST_COMPILE_CACHE"
+# Settings that mean "no cache", as an empty or unset variable does.
+_OFF = {"0", "off", "false", "no", "none"}
 # Below this much free space programs are only read: one is a few hundred
 # kilobytes to a few megabytes.
 MIN_FREE_BYTES = 16 * 2**20
@@ -67,8 +70,8 @@ def enable():
     if _enabled:
         return None
     _enabled = True
-    setting = os.environ.get(ENV)
-    if not setting:
+    setting = os.environ.get(ENV, "")
+    if setting.strip().lower() in {"", *_OFF}:
         return None
     root = Path(setting).expanduser().absolute()
     if not _private(root, root):

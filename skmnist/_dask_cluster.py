@@ -8,7 +8,9 @@ so that the search survives the death of a worker.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import contextlib
+import warnings
 
+from ._backend import available_cpus
 from .distributed import fault_tolerant_client
 
 #: ``local:N`` asks :func:`joblib_on_dask` for a cluster of N local processes.
@@ -26,8 +28,11 @@ def joblib_on_dask(address, data, log):
     Parameters
     ----------
     address : str
-        ``local:N`` to start N single-threaded worker processes here, else
-        the address of a running scheduler, such as ``tcp://host:8786``.
+        ``local:N`` to start N single-threaded worker processes here (at
+        most one per CPU this process may run on: more would only compete
+        for them, and thousands would exhaust the machine; a larger N is
+        bounded with a warning), else the address of a running scheduler,
+        such as ``tcp://host:8786``.
     data : list
         What to send to the cluster once: the search's ``X`` and ``y``.
     log : file
@@ -57,6 +62,14 @@ def joblib_on_dask(address, data, log):
     cluster = None
     if address.startswith(LOCAL_PREFIX):
         n_workers = int(address.removeprefix(LOCAL_PREFIX))
+        cpus = available_cpus()
+        if n_workers > cpus:
+            warnings.warn(
+                f"{address} is more workers than the {cpus} CPUs this process "
+                f"may run on; starting {cpus}.",
+                stacklevel=3,
+            )
+            n_workers = cpus
         print(f"starting a local Dask cluster of {n_workers} workers", file=log)
         cluster = LocalCluster(
             n_workers=n_workers,

@@ -225,77 +225,49 @@ def to_onnx(estimator, *, input_dtype=None):
     return _build(onnx, flattener, classifier, np.dtype(input_dtype))
 
 
-def _build(onnx, flattener, classifier, input_dtype):
-    helper, numpy_helper, T = onnx.helper, onnx.numpy_helper, onnx.TensorProto
-    nodes, initializers = [], []
+class _Graph:
+    """The nodes and initializers of an ONNX graph, each node named by its output."""
 
-    def const(name, array):
-        initializers.append(numpy_helper.from_array(np.asarray(array), name))
+    def __init__(self, onnx):
+        self.helper, self.numpy_helper = onnx.helper, onnx.numpy_helper
+        self.nodes, self.initializers = [], []
+
+    def const(self, name, array):
+        self.initializers.append(self.numpy_helper.from_array(np.asarray(array), name))
         return name
 
-    def node(op, inputs, output, **attrs):
-        nodes.append(helper.make_node(op, inputs, [output], name=output, **attrs))
+    def node(self, op, inputs, output, **attrs):
+        self.nodes.append(
+            self.helper.make_node(op, inputs, [output], name=output, **attrs)
+        )
         return output
 
-    n_features = int(classifier.n_features_in_)
+
+def _build(onnx, flattener, classifier, input_dtype):
+    graph = _Graph(onnx)
     if flattener is not None:
         input_name, shape = "images", ["N", *map(int, flattener.image_shape_)]
     else:
-        input_name, shape = "features", ["N", n_features]
-    elem_type = helper.np_dtype_to_tensor_dtype(input_dtype)
-    graph_input = helper.make_tensor_value_info(input_name, elem_type, shape)
-
-    # What ImageFlattener.transform and the classifier's _check_X do: float32
-    # pixels, flat, divided by max_value_ (in float32); then what
-    # predict_proba's NumPy forward pass does: the layers in float32, the
-    # output layer's bias and activation in float64.
-    x = node("Cast", [input_name], "pixels", to=T.FLOAT)
-    if len(shape) > 2:
-        x = node("Flatten", [x], "rows", axis=1)
-    if flattener is not None:
-        scale = const("max_value", np.float32(flattener.max_value_))
-        x = node("Div", [x, scale], "scaled")
-
-    stack = classifier._forward_layers()
-    for i, (kernel, bias, activation) in enumerate(stack, start=1):
-        x = node("MatMul", [x, const(f"kernel_{i}", kernel)], f"matmul_{i}")
-        if i == len(stack):
-            x = node("Cast", [x], "logits_float64", to=T.DOUBLE)
-            bias = bias.astype(np.float64)
-        x = node("Add", [x, const(f"bias_{i}", bias)], f"dense_{i}")
-        if activation == "softmax":
-            x = node("Softmax", [x], f"softmax_{i}", axis=-1)
-        elif activation != "linear":
-            x = node(_ACTIVATION_OPS[activation], [x], f"{activation}_{i}")
-
-    # The label from the float64 probabilities, as predict chooses it (the
-    # first of tied maxima, as numpy.argmax), then the probabilities as float32.
-    index = node("ArgMax", [x], "class_index", axis=1, keepdims=0)
-    initializers.append(_label_tensor(onnx, classifier.classes_))
-    nodes.append(helper.make_node("Gather", ["classes", index], ["label"], axis=0))
-    nodes.append(helper.make_node("Cast", [x], ["probabilities"], to=T.FLOAT))
-
-    n_classes = len(classifier.classes_)
-    label_type = initializers[-1].data_type
-    outputs = [
-        helper.make_tensor_value_info("label", label_type, ["N"]),
-        helper.make_tensor_value_info("probabilities", T.FLOAT, ["N", n_classes]),
-    ]
+        input_name, shape = "features", ["N", int(classifier.n_features_in_)]
+    elem_type = onnx.helper.np_dtype_to_tensor_dtype(input_dtype)
+    graph_input = onnx.helper.make_tensor_value_info(input_name, elem_type, shape)
+    rows = _scaled_rows(graph, onnx, input_name, len(shape), flattener)
+    probabilities = _layers(graph, onnx, rows, classifier._forward_layers())
+    outputs = _label_and_probabilities(graph, onnx, probabilities, classifier.classes_)
     what = "a Pipeline (ImageFlattener, " if flattener is not None else "a "
     what += type(classifier).__name__ + (")" if flattener is not None else "")
-    graph = helper.make_graph(
-        nodes,
-        "skmnist",
-        [graph_input],
-        outputs,
-        initializer=initializers,
-        doc_string=f"{what} exported by skmnist.to_onnx",
-    )
     from . import __version__
 
-    model = helper.make_model(
-        graph,
-        opset_imports=[helper.make_opsetid("", OPSET)],
+    model = onnx.helper.make_model(
+        onnx.helper.make_graph(
+            graph.nodes,
+            "skmnist",
+            [graph_input],
+            outputs,
+            initializer=graph.initializers,
+            doc_string=f"{what} exported by skmnist.to_onnx",
+        ),
+        opset_imports=[onnx.helper.make_opsetid("", OPSET)],
         producer_name="skmnist",
         producer_version=__version__,
         doc_string=f"{what}: '{input_name}' in, 'label' and 'probabilities' out.",
@@ -303,3 +275,55 @@ def _build(onnx, flattener, classifier, input_dtype):
     model.ir_version = IR_VERSION
     onnx.checker.check_model(model, full_check=True)
     return model
+
+
+def _scaled_rows(graph, onnx, input_name, ndim, flattener):
+    """What ImageFlattener.transform and the classifier's _check_X do.
+
+    Float32 pixels, flat, divided by ``max_value_`` (in float32).
+    """
+    x = graph.node("Cast", [input_name], "pixels", to=onnx.TensorProto.FLOAT)
+    if ndim > 2:
+        x = graph.node("Flatten", [x], "rows", axis=1)
+    if flattener is not None:
+        scale = graph.const("max_value", np.float32(flattener.max_value_))
+        x = graph.node("Div", [x, scale], "scaled")
+    return x
+
+
+def _layers(graph, onnx, x, stack):
+    """What predict_proba's NumPy forward pass does.
+
+    The layers in float32, the output layer's bias and activation in float64.
+    """
+    for i, (kernel, bias, activation) in enumerate(stack, start=1):
+        x = graph.node("MatMul", [x, graph.const(f"kernel_{i}", kernel)], f"matmul_{i}")
+        if i == len(stack):
+            x = graph.node("Cast", [x], "logits_float64", to=onnx.TensorProto.DOUBLE)
+            bias = bias.astype(np.float64)
+        x = graph.node("Add", [x, graph.const(f"bias_{i}", bias)], f"dense_{i}")
+        if activation == "softmax":
+            x = graph.node("Softmax", [x], f"softmax_{i}", axis=-1)
+        elif activation != "linear":
+            x = graph.node(_ACTIVATION_OPS[activation], [x], f"{activation}_{i}")
+    return x
+
+
+def _label_and_probabilities(graph, onnx, x, classes):
+    """The graph's outputs: the label, then the probabilities as float32.
+
+    The label comes from the float64 probabilities, as predict chooses it
+    (the first of tied maxima, as numpy.argmax).
+    """
+    helper, T = onnx.helper, onnx.TensorProto
+    index = graph.node("ArgMax", [x], "class_index", axis=1, keepdims=0)
+    labels = _label_tensor(onnx, classes)
+    graph.initializers.append(labels)
+    graph.nodes.append(
+        helper.make_node("Gather", ["classes", index], ["label"], axis=0)
+    )
+    graph.nodes.append(helper.make_node("Cast", [x], ["probabilities"], to=T.FLOAT))
+    return [
+        helper.make_tensor_value_info("label", labels.data_type, ["N"]),
+        helper.make_tensor_value_info("probabilities", T.FLOAT, ["N", len(classes)]),
+    ]

@@ -8,6 +8,7 @@ import importlib.metadata
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -104,6 +105,22 @@ def test_a_directory_others_can_write_is_refused_with_a_warning(
     )
     assert os.environ.get("TF_XLA_FLAGS") == flags
     assert not cache.exists() or _programs(cache) == []
+
+
+@pytest.mark.parametrize("off", ["0", "off", "False", " no ", "none", ""])
+def test_a_setting_that_says_off_is_no_cache_and_no_directory(
+    tmp_path, monkeypatch, off
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SKMNIST_COMPILE_CACHE", off)
+    monkeypatch.setattr(_compile_cache, "_enabled", False)
+    flags = os.environ.get("TF_XLA_FLAGS", "")
+    monkeypatch.setenv("TF_XLA_FLAGS", flags)  # restored whatever happens
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _compile_cache.enable() is None
+    assert list(tmp_path.iterdir()) == []
+    assert os.environ.get("TF_XLA_FLAGS") == flags
 
 
 # -- a cache is never a reason to fail ------------------------------------------------

@@ -260,12 +260,19 @@ def test_a_worker_killed_mid_command_line_search(client, cluster_events, local_r
     client.wait_for_workers(2, timeout=60)
 
 
+def _on_two_cpus():
+    """Run a child process on two of the CPUs this one may use."""
+    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:2])
+
+
 @pytest.mark.slow
 def test_cli_search_on_a_local_cluster(mnist_home, tmp_path):
+    # more workers than CPUs: one per CPU, with a warning (100,000 processes
+    # would exhaust the machine)
     result = skmnist(
         "search",
         "--scheduler",
-        "local:2",
+        "local:100000",
         "--epochs",
         "1",
         "--hidden-layer-sizes",
@@ -277,9 +284,12 @@ def test_cli_search_on_a_local_cluster(mnist_home, tmp_path):
         "1000",
         "--results",
         str(tmp_path / "results.json"),
+        preexec_fn=_on_two_cpus,
     )
     assert result.returncode == 0, result.stderr
-    assert "fitting on 2 Dask workers (local:2)" in result.stdout
+    assert "local:100000 is more workers than the 2 CPUs" in result.stderr
+    assert "starting a local Dask cluster of 2 workers" in result.stdout
+    assert "fitting on 2 Dask workers (local:100000)" in result.stdout
     assert (
         "Done   4 out of   4" in result.stderr
         or "Done 4 out of 4" in result.stderr.replace("  ", " ")

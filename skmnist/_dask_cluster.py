@@ -10,7 +10,6 @@ so that the search survives the death of a worker.
 import contextlib
 import warnings
 
-from ._backend import available_cpus
 from .distributed import fault_tolerant_client
 
 #: ``local:N`` asks :func:`joblib_on_dask` for a cluster of N local processes.
@@ -61,6 +60,8 @@ def joblib_on_dask(address, data, log):
 
     cluster = None
     if address.startswith(LOCAL_PREFIX):
+        from ._backend import available_cpus  # imports Keras: not for --help
+
         n_workers = int(address.removeprefix(LOCAL_PREFIX))
         cpus = available_cpus()
         if n_workers > cpus:

@@ -41,6 +41,22 @@ def add_output(parser, help):
     parser.add_argument("--output", metavar="PATH", default=None, help=help)
 
 
+def add_max_samples(parser, verb):
+    """``--max-samples N``: the first N training images only."""
+    parser.add_argument(
+        "--max-samples",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help=f"{verb} on the first N training images only",
+    )
+
+
+def add_random_state(parser, default, help):
+    """``--random-state``: the seed, an integer scikit-learn takes."""
+    parser.add_argument("--random-state", type=seed, default=default, help=help)
+
+
 # -- argument types ---------------------------------------------------------------
 
 

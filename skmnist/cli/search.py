@@ -38,16 +38,8 @@ def add_parser(commands):
     )
     _add_grid_options(parser)
     _add_execution_options(parser)
-    parser.add_argument(
-        "--max-samples",
-        type=_options.positive_int,
-        default=None,
-        metavar="N",
-        help="search on the first N training images only",
-    )
-    parser.add_argument(
-        "--random-state", type=_options.seed, default=0, help="seed (default: 0)"
-    )
+    _options.add_max_samples(parser, "search")
+    _options.add_random_state(parser, 0, "seed (default: 0)")
     _options.add_output(parser, "save the best model here")
     parser.add_argument(
         "--results",

@@ -115,12 +115,7 @@ def _add_training_options(parser):
         action="store_true",
         help="stop when the accuracy on a held-out tenth stops improving",
     )
-    parser.add_argument(
-        "--random-state",
-        type=_options.seed,
-        default=None,
-        help="seed for a reproducible model",
-    )
+    _options.add_random_state(parser, None, "seed for a reproducible model")
     parser.add_argument(
         "--augment",
         action="store_true",
@@ -133,13 +128,7 @@ def _add_training_options(parser):
         default=None,
         help="start from a recipe (listed below)",
     )
-    parser.add_argument(
-        "--max-samples",
-        type=_options.positive_int,
-        default=None,
-        metavar="N",
-        help="train on the first N training images only",
-    )
+    _options.add_max_samples(parser, "train")
 
 
 def run(args, out):

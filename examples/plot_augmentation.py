@@ -106,7 +106,8 @@ for name, setting in (("without augmentation", None), ("augmented", augmentation
 # %%
 # Augmentation makes each epoch's task harder, so it pays over more epochs
 # than a network on the plain images needs; on a small slice and a few
-# epochs it may not pay at all. The user guide's "Past 99%" page shows the
-# recipe's accuracy and fit time on the full data, as recorded by the
-# benchmarks, beside scikit-learn's ``MLPClassifier`` of the same shape.
+# epochs it may not pay at all. The user guide's :ref:`augmentation` page
+# shows the whole recipe's accuracy and fit time on the full data, as
+# recorded by the benchmarks, beside scikit-learn's ``MLPClassifier`` of the
+# same shape.
 plt.show()

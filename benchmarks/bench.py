@@ -18,16 +18,22 @@ backends do not share a process and peak memory is the fit's own:
 
 Usage::
 
-    SKMNIST_DATA=../shared/mnist python benchmarks/bench.py [--quick] [--wide] [--record] [--json PATH]
+    SKMNIST_DATA=../shared/mnist python benchmarks/bench.py [--quick] [--wide | --best] [--record] [--json PATH]
 
 ``--record`` writes ``benchmarks/results/bench.json`` (``bench_wide.json``
-with ``--wide``), which the README and the docs show, on a quiet machine
-only (see ``_record.py``).
+with ``--wide``, ``bench_best.json`` with ``--best``), which the README and
+the docs show, on a quiet machine only (see ``_record.py``).
 
 ``--quick`` trains on 6,000 images for 2 epochs with one seed: a smoke run
 that keeps this script working, not a measurement. ``--wide`` runs the
 network past the seed instead (see ``WIDE``), on skmnist and on
-``MLPClassifier`` of the same shape.
+``MLPClassifier`` of the same shape. ``--best`` runs the recipe of
+``skmnist train --preset best`` (``PRESETS["best"]`` of
+``skmnist/cli/train.py``, built as the command builds it) on TensorFlow and
+JAX, the same recipe without its augmentation (so the time augmentation
+adds per epoch shows), and ``MLPClassifier`` of the recipe's shape, batch
+size, learning rate and epochs (no augmentation, no learning-rate halving:
+scikit-learn has neither for Adam).
 """
 
 import argparse
@@ -55,7 +61,28 @@ CONTENDERS = (
 # search, up to 40 epochs with early stopping, and MLPClassifier of its shape.
 WIDE_CONTENDERS = ("skmnist-wide", "skmnist-jax-wide", "sklearn-wide")
 WIDE = {"hidden_layer_sizes": (512, 256), "early_stopping": True, "n_iter_no_change": 4}
-BACKEND = {"skmnist-jax": "jax", "skmnist-jax-wide": "jax"}
+# --best: skmnist train --preset best's recipe, with and without its
+# augmentation, and MLPClassifier of its shape.
+BEST_PRESET = "best"
+BEST_CONTENDERS = (
+    "skmnist-best",
+    "skmnist-jax-best",
+    "skmnist-best-noaug",
+    "skmnist-jax-best-noaug",
+    "sklearn-best",
+)
+BACKEND = {
+    "skmnist-jax": "jax",
+    "skmnist-jax-wide": "jax",
+    "skmnist-jax-best": "jax",
+    "skmnist-jax-best-noaug": "jax",
+}
+
+
+def _best_recipe():
+    from skmnist.cli.train import PRESETS
+
+    return PRESETS[BEST_PRESET]
 
 
 def _load(n_train):
@@ -95,6 +122,14 @@ def _contender(name, seed, epochs):
             random_state=seed,
         )
         return model.fit, model.predict, model.predict_proba, True
+    if name.startswith("skmnist") and "-best" in name:
+        from skmnist.cli.train import recipe_pipeline
+
+        recipe = {**_best_recipe(), "epochs": epochs}
+        if name.endswith("-noaug"):
+            recipe["augmentation"] = None
+        model = recipe_pipeline(recipe, random_state=seed)
+        return model.fit, model.predict, model.predict_proba, False
     if name.startswith("skmnist"):
         from skmnist import make_mnist_pipeline
 
@@ -130,13 +165,18 @@ def _contender(name, seed, epochs):
     if name.startswith("sklearn"):
         from sklearn.neural_network import MLPClassifier
 
-        shape = WIDE if name.endswith("-wide") else {"hidden_layer_sizes": (32, 64)}
-        model = MLPClassifier(
-            **shape,
-            batch_size=100,
-            max_iter=epochs,
-            random_state=seed,
-        )
+        if name.endswith("-best"):
+            recipe = _best_recipe()
+            shape = {
+                "hidden_layer_sizes": recipe["hidden_layer_sizes"],
+                "batch_size": recipe["batch_size"],
+                "learning_rate_init": recipe["learning_rate_init"],
+            }
+        elif name.endswith("-wide"):
+            shape = {**WIDE, "batch_size": 100}
+        else:
+            shape = {"hidden_layer_sizes": (32, 64), "batch_size": 100}
+        model = MLPClassifier(**shape, max_iter=epochs, random_state=seed)
         return model.fit, model.predict, model.predict_proba, True
     raise ValueError(f"unknown contender {name!r}")
 
@@ -248,6 +288,58 @@ def _has_jax():
     return True
 
 
+def _names(args, default):
+    names = [n for n in (args.contenders or ",".join(default)).split(",") if n]
+    if not _has_jax() and any("jax" in name for name in names):
+        print("JAX is not installed: skipping skmnist on JAX", file=sys.stderr)
+        names = [name for name in names if "jax" not in name]
+    return names
+
+
+def _main_best(args, seeds):
+    """``--best``: the preset's recipe against MLPClassifier; write bench_best."""
+    names = _names(args, BEST_CONTENDERS)
+    run = _record.Run("bench_best", args.quick)
+    results = {}
+    for name in names:
+        results[name] = _run_worker(name, seeds[0], args)
+        print(f"{name}: done", file=sys.stderr, flush=True)
+    reference = results.get("sklearn-best", {}).get("fit_s")
+    for r in results.values():
+        r["x_sklearn"] = r["fit_s"] / reference if reference else None
+        r["s_per_epoch"] = r["fit_s"] / r["epochs_run"] if r["epochs_run"] else None
+
+    print(
+        f"MNIST: {args.n_train} training images, {args.epochs} epochs, seed "
+        f"{seeds[0]}; recipe of skmnist train --preset {BEST_PRESET}"
+    )
+    header = (
+        f"{'contender':<24} {'epochs':>6} {'fit s':>7} {'s/epoch':>7} "
+        f"{'x sklearn':>9} {'accuracy':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, r in results.items():
+        ratio = f"{r['x_sklearn']:.2f}" if reference else "-"
+        per_epoch = f"{r['s_per_epoch']:.2f}" if r["s_per_epoch"] else "-"
+        print(
+            f"{name:<24} {r['epochs_run'] or '-':>6} {r['fit_s']:>7.1f} "
+            f"{per_epoch:>7} {ratio:>9} {r['accuracy']:>8.4f}"
+        )
+    recipe = _best_recipe()
+    record = run.record(
+        {
+            "n_train": args.n_train,
+            "epochs": args.epochs,
+            "seeds": seeds,
+            "preset": BEST_PRESET,
+            "recipe": {**recipe, "epochs": args.epochs},
+            "contenders": results,
+        }
+    )
+    return _record.write(record, args)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small smoke run")
@@ -259,6 +351,13 @@ def main(argv=None):
         help="the wide network past the seed: (512, 256), dropout 0.3, early "
         "stopping, up to 40 epochs, one seed; against MLPClassifier of that shape",
     )
+    parser.add_argument(
+        "--best",
+        action="store_true",
+        help="the recipe of skmnist train --preset best, with and without its "
+        "augmentation, on TensorFlow and JAX, one seed; against MLPClassifier "
+        "of its shape",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--n-train", type=int, default=60000, help=argparse.SUPPRESS)
@@ -269,6 +368,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.record and args.contenders:
         parser.error("--record records every contender: drop --contenders")
+    if args.wide and args.best:
+        parser.error("--wide and --best are two records: run them one at a time")
     if args.worker:
         _worker(args.worker, args.seed, args.n_train, args.epochs, args.latency_calls)
         return 0
@@ -278,13 +379,14 @@ def main(argv=None):
         args.n_train, args.epochs, args.latency_calls = 6000, 2, 30
     elif args.wide:
         args.epochs = 40
+    elif args.best:
+        args.epochs = _best_recipe()["epochs"]
     else:
         seeds = [0, 1, 2]
+    if args.best:
+        return _main_best(args, seeds)
     default = WIDE_CONTENDERS if args.wide else CONTENDERS
-    names = [n for n in (args.contenders or ",".join(default)).split(",") if n]
-    if not _has_jax() and any("jax" in name for name in names):
-        print("JAX is not installed: skipping skmnist on JAX", file=sys.stderr)
-        names = [name for name in names if "jax" not in name]
+    names = _names(args, default)
 
     run = _record.Run("bench_wide" if args.wide else "bench", args.quick)
     results = {}

@@ -29,7 +29,8 @@ DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 # Document the tree the docs live in, not whatever skmnist is installed.
 sys.path.insert(0, str(ROOT))
-# recorded_figures: the measured figures' tables, from benchmarks/results/.
+# recorded_figures: the measured figures' tables, from benchmarks/results/;
+# train_presets: skmnist train's recipes, from skmnist/cli/train.py.
 sys.path.insert(0, str(DOCS / "_ext"))
 
 # The gallery's examples read these when sphinx-gallery runs them.
@@ -55,6 +56,7 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "recorded_figures",
+    "train_presets",
 ]
 
 templates_path = ["_templates"]

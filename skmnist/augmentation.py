@@ -181,6 +181,11 @@ class ImageAugmentation(BaseEstimator):
         """
         height, width = self._check(image_shape)
         from ._augmenting import FlatImageAugmentation
+        from ._backend import prepare_backend
+
+        # Called before any fit, this may be Keras' first use in the process:
+        # its threads and start-up notes are set up as a fit would.
+        prepare_backend()
 
         return FlatImageAugmentation(
             (height, width), seed=seed, **self.get_params(deep=False)

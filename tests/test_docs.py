@@ -193,3 +193,46 @@ def test_quick_start_notebook_runs_and_shows_the_estimator(mnist_home, monkeypat
     accuracy = float(text.split("test accuracy: ")[1].split()[0])
     assert 0.5 < accuracy <= 1
     assert np.isfinite(accuracy)
+
+
+# -- the recipes the pages show -----------------------------------------------------
+
+
+def _train_presets():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    try:
+        import train_presets
+    finally:
+        sys.path.remove(str(ROOT / "docs" / "_ext"))
+    return train_presets
+
+
+def test_the_pages_recipe_is_what_train_help_prints():
+    from ._console import run_skmnist
+
+    shown = _train_presets().help_text("best")
+    result = run_skmnist("train", "--help")
+    assert result.returncode == 0
+    assert " ".join(shown.split()) in " ".join(result.stdout.split())
+
+
+def test_the_pages_python_builds_the_pipeline_train_preset_best_trains():
+    pytest.importorskip("keras")
+    from skmnist.cli.train import PRESETS, recipe_pipeline
+
+    namespace = {}
+    exec(_train_presets().python_code("best"), namespace)
+    shown = namespace["pipeline"].named_steps["mlp"]
+    trained = recipe_pipeline(PRESETS["best"], random_state=0).named_steps["mlp"]
+    params = shown.get_params(deep=False)
+    expected = trained.get_params(deep=False)
+    assert params.pop("augmentation").get_params() == (
+        expected.pop("augmentation").get_params()
+    )
+    (shown_schedule,) = params.pop("callbacks")
+    (trained_schedule,) = expected.pop("callbacks")
+    assert params == expected
+    for epoch in range(3 * PRESETS["best"]["epochs"]):
+        assert shown_schedule.schedule(epoch) == trained_schedule.schedule(epoch, None)

@@ -113,6 +113,42 @@ BENCH_FIGURES = {
 }
 
 
+def _best_run(fit_s, accuracy, epochs=15):
+    return {
+        "fit_s": fit_s,
+        "accuracy": accuracy,
+        "predict_10k_s": 0.05,
+        "predict_one_ms": 0.3,
+        "peak_rss_mb": 1300.0,
+        "epochs_run": epochs,
+        "x_sklearn": fit_s / 150.0,
+        "s_per_epoch": fit_s / epochs,
+    }
+
+
+BEST_FIGURES = {
+    "n_train": 60000,
+    "epochs": 15,
+    "seeds": [0],
+    "preset": "best",
+    "recipe": {
+        "hidden_layer_sizes": [512, 256],
+        "batch_size": 128,
+        "epochs": 15,
+        "learning_rate_init": 0.001,
+        "halve_every": 7,
+        "augmentation": {"rotation": 10.0, "shift": 2.0, "zoom": 0.1},
+    },
+    "contenders": {
+        "skmnist-best": _best_run(90.0, 0.9911),
+        "skmnist-jax-best": _best_run(120.0, 0.9907),
+        "skmnist-best-noaug": _best_run(45.0, 0.9842),
+        "skmnist-jax-best-noaug": _best_run(60.0, 0.9839),
+        "sklearn-best": _best_run(150.0, 0.9838),
+    },
+}
+
+
 # -- the README ----------------------------------------------------------------
 
 
@@ -205,6 +241,44 @@ def test_a_recorded_table_shows_its_machine_load_and_versions(tmp_path):
     )
 
 
+def test_the_best_recipes_table_shows_what_was_run_and_what_augmentation_costs(
+    tmp_path,
+):
+    _record_for_test(tmp_path, "bench_best", BEST_FIGURES)
+    text = render.render("bench_best", "md", tmp_path)
+    assert "| `--preset best` | TensorFlow | 15 | 90.0 | 6.00 | 0.60x | 0.9911 |" in (
+        text
+    )
+    assert (
+        "| `--preset best` without augmentation | JAX | 15 | 60.0 | 4.00 | 0.40x "
+        "| 0.9839 |"
+    ) in text
+    assert "| scikit-learn `MLPClassifier`, same shape | NumPy | 15 | 150.0 |" in text
+    # The recipe as recorded, not as PRESETS says today.
+    assert (
+        "`hidden_layer_sizes=(512, 256)`, `batch_size=128`, `epochs=15`, "
+        "`learning_rate_init=0.001`, the learning rate halved every 7 epochs, "
+        "`augmentation=ImageAugmentation(rotation=10, shift=2, zoom=0.1)`"
+    ) in text
+    # (90 - 45) / 15 and (120 - 60) / 15 seconds per epoch.
+    assert (
+        "Augmentation adds 3.00 s per epoch on TensorFlow (an epoch takes 2.00x as "
+        "long as without it); 4.00 s per epoch on JAX (an epoch takes 2.00x as "
+        "long as without it)."
+    ) in " ".join(text.split())
+    # Without JAX (not installed when recorded), TensorFlow's rows alone.
+    figures = {
+        **BEST_FIGURES,
+        "contenders": {
+            k: v for k, v in BEST_FIGURES["contenders"].items() if "jax" not in k
+        },
+    }
+    _record_for_test(tmp_path, "bench_best", figures)
+    text = render.render("bench_best", "rst", tmp_path)
+    assert "JAX" not in text.split("Recorded by")[0]
+    assert "Augmentation adds 3.00 s per epoch on TensorFlow" in text
+
+
 def test_no_page_carries_a_hand_typed_figure():
     found = {}
     for page in PAGES + EXAMPLES:
@@ -270,7 +344,8 @@ def test_record_refuses_quick_and_loaded_runs(tmp_path, capsys):
 
 def test_benchmark_scripts_can_record():
     for name in {source for source, _ in render.TABLES.values()}:
-        script = ROOT / "benchmarks" / f"{name.removesuffix('_wide')}.py"
+        script = ROOT / render.COMMANDS[name].split()[1]
         text = script.read_text()
         assert "_record.add_arguments(parser)" in text, script
         assert "_record.write(" in text, script
+        assert f'"{name}"' in text, f"{script} never names its record {name}"

@@ -23,15 +23,22 @@ clf = skmnist.KerasMLPClassifier(epochs=2, random_state=0).fit(X / 16, y)
 clf.predict(X)
 print("done")
 """
+# Augmented digits drawn to look at, before any fit: Keras' first use.
+_AUGMENT = """
+import numpy as np
+import skmnist
+skmnist.ImageAugmentation().augment(np.zeros((2, 8, 8)), random_state=0)
+print("done")
+"""
 
 
-def _stderr(level):
+def _stderr(level, script=_FIT):
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     env.pop("KERAS_BACKEND", None)
     if level is not None:
         env["TF_CPP_MIN_LOG_LEVEL"] = level
     run = subprocess.run(
-        [sys.executable, "-c", _FIT], env=env, capture_output=True, text=True
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.strip() == "done"
@@ -47,6 +54,12 @@ def test_a_fit_prints_no_start_up_notes_unless_asked():
     # the user's own setting wins: 0 shows everything TensorFlow says
     loud = _stderr("0")
     assert _LOG_LINE.search(loud)
+
+
+def test_drawing_augmented_digits_first_prints_no_start_up_notes():
+    quiet = _stderr(None, _AUGMENT)
+    assert not _LOG_LINE.search(quiet), quiet[:2000]
+    assert "cuInit" not in quiet
 
 
 def test_what_is_not_a_start_up_note_is_kept():

@@ -179,41 +179,26 @@ def _fit(args, X, y, log):
     with code 130 (:data:`skmnist._interrupt.EXIT`).
     """
     keras = _console.import_keras()
-    from ..augmentation import ImageAugmentation
-    from ..pipeline import make_mnist_pipeline
 
     recipe = {**_DEFAULTS, **PRESETS.get(args.preset, {})}
     for name in ("hidden_layer_sizes", "epochs", "batch_size"):
         if getattr(args, name) is not None:
             recipe[name] = getattr(args, name)
-    augmentation = None
-    if recipe["augmentation"] is not None:
-        augmentation = ImageAugmentation(**recipe["augmentation"])
     if args.augment:
-        augmentation = ImageAugmentation()
-    callbacks = [_console.progress_callback(keras, recipe["epochs"], log)]
-    if recipe["halve_every"]:
-        callbacks.append(
-            keras.callbacks.LearningRateScheduler(
-                _halving(recipe["learning_rate_init"], recipe["halve_every"])
-            )
-        )
-    pipeline = make_mnist_pipeline(
-        hidden_layer_sizes=recipe["hidden_layer_sizes"],
-        epochs=recipe["epochs"],
-        batch_size=recipe["batch_size"],
-        learning_rate_init=recipe["learning_rate_init"],
+        recipe["augmentation"] = {}  # ImageAugmentation's defaults
+    pipeline = recipe_pipeline(
+        recipe,
+        callbacks=[_console.progress_callback(keras, recipe["epochs"], log)],
         dropout=args.dropout,
         validation_split=args.validation_split,
         early_stopping=args.early_stopping,
         random_state=args.random_state,
-        augmentation=augmentation,
-        callbacks=callbacks,
     )
     print(
         f"training on {len(X)} images: hidden layers "
         f"{','.join(map(str, recipe['hidden_layer_sizes']))}, batch size "
-        f"{recipe['batch_size']}" + (", augmented" if augmentation is not None else ""),
+        f"{recipe['batch_size']}"
+        + (", augmented" if recipe["augmentation"] is not None else ""),
         file=log,
         flush=True,
     )
@@ -221,6 +206,40 @@ def _fit(args, X, y, log):
     with _interrupt.deferred_interrupt(_interrupt.EXIT):
         pipeline.fit(X, y)
     return pipeline, time.perf_counter() - start
+
+
+def recipe_pipeline(recipe, *, callbacks=(), **params):
+    """The unfitted pipeline of ``recipe``, a value of :data:`PRESETS`.
+
+    The recipe's ``augmentation`` (a dict of :class:`~skmnist.ImageAugmentation`
+    parameters, or None) becomes that setting, and its ``halve_every`` a
+    Keras ``LearningRateScheduler`` after ``callbacks``; ``params`` are more
+    parameters of :class:`~skmnist.KerasMLPClassifier`. ``skmnist train`` and
+    ``benchmarks/bench.py --best`` build their pipelines here, so that the
+    benchmark measures what the command runs.
+    """
+    from ..augmentation import ImageAugmentation
+    from ..pipeline import make_mnist_pipeline
+
+    recipe = dict(recipe)
+    halve_every = recipe.pop("halve_every", None)
+    augmentation = recipe.pop("augmentation", None)
+    callbacks = list(callbacks)
+    if halve_every:
+        keras = _console.import_keras()
+        callbacks.append(
+            keras.callbacks.LearningRateScheduler(
+                _halving(recipe["learning_rate_init"], halve_every)
+            )
+        )
+    return make_mnist_pipeline(
+        **recipe,
+        augmentation=None
+        if augmentation is None
+        else ImageAugmentation(**augmentation),
+        callbacks=callbacks,
+        **params,
+    )
 
 
 def _halving(rate, period):

@@ -12,8 +12,9 @@ instead of compiling it.
 A cached program is machine code the process runs, so the directory must be
 one only its user can write: one that others can write is refused with a
 warning, and training goes on without it. Programs live in a subdirectory
-per backend release (``tensorflow-2.21.0``, ``jax-0.10.2-jaxlib-0.10.2``:
-the compiler ships inside those), so an upgrade never loads an older
+per backend release (``tensorflow-2.21.0-ga481b10260d``, with the commit
+TensorFlow was built from, or ``jax-0.10.2-jaxlib-0.10.2``: the compiler
+ships inside those), so an upgrade never loads an older
 release's programs, and within it in one per CPU (:func:`cpu_key`): the
 backend compiles for the instructions of the CPU it runs on (AVX-512, say),
 and a home directory shared by machines with other CPUs must never hand one
@@ -158,7 +159,10 @@ def _release(backend):
             stacklevel=2,
         )
         return None
-    return f"tensorflow-{tf.__version__}"
+    # The build too: two builds of one release (a nightly, a source build)
+    # need not read each other's programs.
+    build = re.search(r"-g([0-9a-f]+)$", tf.version.GIT_VERSION)
+    return f"tensorflow-{tf.__version__}" + (f"-g{build.group(1)}" if build else "")
 
 
 # Where Linux describes the CPU; the lines of it that say which instructions

@@ -40,6 +40,7 @@ COMMANDS = {
     "bench_small": "python benchmarks/bench_small.py --record",
     "bench_onnx": "python benchmarks/bench_onnx.py --record",
     "bench_cli": "python benchmarks/bench_cli.py --record",
+    "bench_first_fit": "python benchmarks/bench_first_fit.py --record",
 }
 BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
 PACKAGE_NAMES = {
@@ -496,6 +497,118 @@ def table_bench_onnx(record):
     return ["call", "one image", "10,000 images"], rows, notes
 
 
+FIRST_FIT_CASES = {
+    "seed-1": "seed pipeline, 1 epoch",
+    "seed-3": "seed pipeline, 3 epochs",
+    "digits": "`MLPClassifier`, digits",
+}
+FIRST_FIT_PHASES = {
+    "build": "build the network",
+    "trace": "trace",
+    "compile": "compile",
+    "first epoch": "first epoch",
+    "later epochs": "later epochs",
+    "rest": "the rest",
+}
+
+
+def _seconds_or_dash(value):
+    return "-" if value is None else _s(value)
+
+
+def _first_fit_rows(cases, label, get):
+    return [label, *(_seconds_or_dash(get(c)) for c in cases)]
+
+
+def table_bench_first_fit(record):
+    f = record["figures"]
+    cases = {k: f["cases"][k] for k in FIRST_FIT_CASES if k in f["cases"]}
+    one = next(iter(cases.values()))
+    backend = BACKENDS.get(one["backend"], one["backend"])
+    start_up = {
+        "import skmnist": "`import skmnist`",
+        "import Keras": f"`import keras` ({backend})",
+        "backend start-up": "the backend's start-up",
+        "load the data": "load the data",
+        "import the estimator": "make the first estimator (its imports)",
+    }
+    rows = [
+        _first_fit_rows(cases.values(), text, lambda c, k=k: c["start_up"][k])
+        for k, text in start_up.items()
+    ]
+    for fit, name in (("first_fit", "first fit"), ("second_fit", "second fit")):
+        rows.append(
+            _first_fit_rows(
+                cases.values(), f"**{name}**", lambda c, f=fit: c[f]["total"]
+            )
+        )
+        rows += [
+            _first_fit_rows(
+                cases.values(), f"{name}: {text}", lambda c, f=fit, p=phase: c[f][p]
+            )
+            for phase, text in FIRST_FIT_PHASES.items()
+        ]
+    rows.append(
+        _first_fit_rows(cases.values(), "**whole process**", lambda c: c["process_s"])
+    )
+    epochs = ", ".join(
+        f"{FIRST_FIT_CASES[k]}: {c['first_fit']['epochs']}" for k, c in cases.items()
+    )
+    digits = f["cases"].get("digits")
+    notes = [
+        f"Seconds, each case in a fresh process. The seed pipeline trains on the "
+        f"first {f['n_train']:,} MNIST training images"
+        + (
+            f"; `MLPClassifier(random_state=0)` on the {digits['n_samples']:,} "
+            "digits of `load_digits`, scaled to [0, 1]"
+            if digits
+            else ""
+        )
+        + f'. Epochs trained: {epochs}. "compile" is XLA\'s compile, or on '
+        "the step-by-step path TensorFlow's first run of the traced graph: what "
+        "a first call took beyond a later call of as many batches. The second "
+        'fit is of the same network and data, in the same process; "whole '
+        "process\" counts Python's start-up and the data too.",
+    ]
+    header = ["seconds", *(FIRST_FIT_CASES[k] for k in cases)]
+    return header, rows, notes
+
+
+def table_bench_first_fit_cache(record):
+    f = record["figures"]["cases"]
+    cases = {
+        label: f[k]
+        for k, label in (
+            ("seed-3", "no cache"),
+            ("cache-cold", "cache, empty"),
+            ("cache-warm", "cache, warm"),
+        )
+        if k in f
+    }
+    if len(cases) < 3:
+        return ["seconds", *cases], [], ["The cache's cases ran only in a full run."]
+    base = cases["no cache"]["first_fit"]["total"]
+    rows = [
+        _first_fit_rows(
+            cases.values(), "first fit: trace", lambda c: c["first_fit"]["trace"]
+        ),
+        _first_fit_rows(
+            cases.values(), "first fit: compile", lambda c: c["first_fit"]["compile"]
+        ),
+        _first_fit_rows(cases.values(), "first fit", lambda c: c["first_fit"]["total"]),
+        ["first fit, over no cache's"]
+        + [_ratio(c["first_fit"]["total"] / base) for c in cases.values()],
+        _first_fit_rows(cases.values(), "whole process", lambda c: c["process_s"]),
+    ]
+    notes = [
+        "The seed pipeline's 3-epoch fit in three fresh processes: without "
+        "`SKMNIST_COMPILE_CACHE`, then with it on an empty directory, then on "
+        'the directory the second process filled (where "compile" is '
+        "loading the program)."
+    ]
+    return ["seconds", *cases], rows, notes
+
+
 def _transcript(which):
     def table(record):
         run = record["figures"][which]
@@ -518,6 +631,8 @@ TABLES = {
     "bench_onnx": ("bench_onnx", table_bench_onnx),
     "cli_train": ("bench_cli", _transcript("train")),
     "cli_export": ("bench_cli", _transcript("export")),
+    "bench_first_fit": ("bench_first_fit", table_bench_first_fit),
+    "bench_first_fit_cache": ("bench_first_fit", table_bench_first_fit_cache),
 }
 
 

@@ -12,7 +12,19 @@ instead of compiling it.
 A cached program is machine code the process runs, so the directory must be
 one only its user can write: one that others can write is refused with a
 warning, and training goes on without it. Programs live in a subdirectory
-per backend release, so an upgrade never loads an older release's programs.
+per backend release (``tensorflow-2.21.0-ga481b10260d``, with the commit
+TensorFlow was built from, or ``jax-0.10.2-jaxlib-0.10.2``: the compiler
+ships inside those), so an upgrade never loads an older
+release's programs, and within it in one per CPU (:func:`cpu_key`): the
+backend compiles for the instructions of the CPU it runs on (AVX-512, say),
+and a home directory shared by machines with other CPUs must never hand one
+of them a program it cannot run. The CPU's name is a hash of its model and
+instruction-set features: on Linux the vendor, family, model, model name
+and ``flags`` (x86) or ``Features`` (ARM) lines of ``/proc/cpuinfo``, every
+distinct value over all processors; on macOS ``sysctl``'s brand string and
+feature lists; elsewhere ``platform.processor()``. A CPU that differs in any
+of those gets a directory of its own (and compiles again); a kernel that
+names one more flag costs a recompile, never a crash.
 The backend reads the setting before its first compile: a process that has
 already compiled (say, with its own Keras model) keeps running without it.
 TensorFlow before 2.21 is refused with a warning: it gave the same program a
@@ -32,10 +44,13 @@ exits.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import atexit
+import hashlib
 import os
+import platform
 import re
 import shutil
 import stat
+import subprocess
 import time
 import warnings
 import zlib
@@ -80,8 +95,8 @@ def enable():
     release = _release(backend)
     if release is None:
         return None
-    directory = root / release
-    if not _private(directory, root):
+    directory = root / release / cpu_key()
+    if not (_private(root / release, root) and _private(directory, root)):
         return None
     if backend == "tensorflow":
         flags = os.environ.get("TF_XLA_FLAGS", "")
@@ -144,7 +159,89 @@ def _release(backend):
             stacklevel=2,
         )
         return None
-    return f"tensorflow-{tf.__version__}"
+    # The build too: two builds of one release (a nightly, a source build)
+    # need not read each other's programs.
+    build = re.search(r"-g([0-9a-f]+)$", tf.version.GIT_VERSION)
+    return f"tensorflow-{tf.__version__}" + (f"-g{build.group(1)}" if build else "")
+
+
+# Where Linux describes the CPU; the lines of it that say which instructions
+# it runs: x86's vendor, family, model and flags, ARM's implementer,
+# architecture, variant, part and features, RISC-V's ISA, POWER's model.
+CPUINFO = Path("/proc/cpuinfo")
+_CPU_FIELDS = {
+    "vendor_id",
+    "cpu family",
+    "model",
+    "model name",
+    "flags",
+    "CPU implementer",
+    "CPU architecture",
+    "CPU variant",
+    "CPU part",
+    "Features",
+    "isa",
+    "uarch",
+    "cpu",
+}
+# Lists of features, whose order means nothing.
+_CPU_LISTS = {"flags", "Features", "isa"}
+_SYSCTL = (
+    "machdep.cpu.brand_string",
+    "machdep.cpu.features",
+    "machdep.cpu.leaf7_features",
+    "machdep.cpu.extfeatures",
+    "hw.optional",
+)
+
+
+def cpu_key(cpuinfo=None):
+    """The name of this CPU's subdirectory: a short hash of its model and features.
+
+    Parameters
+    ----------
+    cpuinfo : str, optional
+        The text of ``/proc/cpuinfo`` to describe; by default this
+        machine's (`CPUINFO`), or where there is none, what ``sysctl``
+        (macOS) or ``platform.processor()`` says.
+
+    Returns
+    -------
+    key : str
+        ``"cpu-"`` and 16 hexadecimal digits; the same for every process on
+        this CPU, different for a CPU of another model or instruction set.
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = CPUINFO.read_text(errors="replace")
+        except OSError:
+            cpuinfo = ""
+    lines = set()
+    for line in cpuinfo.splitlines():
+        name, colon, value = line.partition(":")
+        name, value = name.strip(), value.strip()
+        if colon and name in _CPU_FIELDS:
+            if name in _CPU_LISTS:
+                value = " ".join(sorted(value.split()))
+            lines.add(f"{name}: {value}")
+    if not lines:
+        lines = {_other_systems_cpu()}
+    text = "\n".join([platform.machine(), *sorted(lines)])
+    return "cpu-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _other_systems_cpu():
+    """The CPU's model and features where there is no ``/proc/cpuinfo``."""
+    if platform.system() == "Darwin":
+        try:
+            run = subprocess.run(
+                ["sysctl", *_SYSCTL], capture_output=True, text=True, timeout=10
+            )
+            if run.stdout.strip():
+                return run.stdout
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return platform.processor() or platform.machine()
 
 
 def _private(path, root):
@@ -335,7 +432,7 @@ def recover(error):
     _remove_partial_files(directory, os.getpid())
     notes = _tidy(directory)
     _warn(
-        f"{ENV}={directory.parent}: a compiled program could not be kept or read "
+        f"{ENV}={directory.parent.parent}: a compiled program could not be kept or read "
         f"there ({message.splitlines()[0][:300]})"
         + "".join(f"; {note}" for note in notes)
         + ". Training goes on without compiled programs in this process."

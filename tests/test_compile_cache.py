@@ -6,6 +6,7 @@ fresh Python processes, on the backend the suite runs on.
 
 import importlib.metadata
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -80,6 +81,101 @@ def test_a_later_process_loads_the_program_and_trains_the_same_model(tmp_path):
     warm, _ = _fit_in_a_new_process(tmp_path, "warm", cache)
     assert _programs(cache) == programs, "the second process wrote no program"
     np.testing.assert_array_equal(warm, cold)
+
+
+# -- one directory per CPU -----------------------------------------------------------
+
+
+def _edited(cpuinfo, old, new):
+    edited = cpuinfo.replace(old, new)
+    assert edited != cpuinfo, f"{old!r} is not in the text"
+    return edited
+
+
+def test_a_cpu_with_other_instructions_or_model_gets_another_directory():
+    real = _compile_cache.CPUINFO.read_text()
+    key = _compile_cache.cpu_key()
+    assert key == _compile_cache.cpu_key(real)
+    assert re.fullmatch(r"cpu-[0-9a-f]{16}", key)
+    flags = re.search(r"^(flags|Features)\s*:(.*)$", real, re.M)
+    words = flags.group(2).split()
+    others = [
+        # one instruction set fewer (AVX-512 on one machine, not on the other)
+        _edited(real, flags.group(0), flags.group(0).replace(f" {words[-1]}", "")),
+        # one more
+        _edited(real, flags.group(0), flags.group(0) + " avx10_2"),
+        # another model of the same vendor
+        _edited(real, "model name", "model name\t: Another CPU\nold name"),
+        # a machine with an older core among its processors
+        real + "\nprocessor\t: 99\n" + flags.group(0).replace(f" {words[-1]}", ""),
+    ]
+    keys = [_compile_cache.cpu_key(text) for text in others]
+    assert len({key, *keys}) == 1 + len(others)
+    # what does not change the instructions does not change the directory
+    blocks = real.strip().split("\n\n")
+    same = [
+        "\n\n".join(reversed(blocks)),
+        re.sub(r"^(cpu MHz|bogomips)\s*:.*$", r"\1 : 1234.5", real, flags=re.M),
+        real.replace(flags.group(0), f"{flags.group(1)}\t: " + " ".join(words[::-1])),
+    ]
+    assert {_compile_cache.cpu_key(text) for text in same} == {key}
+
+
+def test_arm_features_are_read_too():
+    arm = (
+        "processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd evtstrm aes sve\n"
+        "CPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x1\n"
+        "CPU part\t: 0xd40\n"
+    )
+    assert _compile_cache.cpu_key(arm) != _compile_cache.cpu_key(
+        arm.replace(" sve", "")
+    )
+    assert _compile_cache.cpu_key(arm) != _compile_cache.cpu_key(
+        arm.replace("0xd40", "0xd0c")
+    )
+
+
+# A compiled fit as _FIT, on a CPU described by another cpuinfo text.
+_FIT_ON = _FIT.replace(
+    "from skmnist import KerasMLPClassifier, _epochs\n",
+    "from pathlib import Path\n"
+    "from skmnist import KerasMLPClassifier, _compile_cache, _epochs\n"
+    "_compile_cache.CPUINFO = Path(sys.argv[2])\n",
+)
+
+
+def test_a_program_compiled_on_one_cpu_is_not_loaded_on_another(tmp_path):
+    cache = tmp_path / "cache"
+    real = _compile_cache.CPUINFO.read_text()
+    other = tmp_path / "cpuinfo"
+    other.write_text(re.sub(r"\bavx2\b|\bneon\b|\basimd\b", "", real))
+    assert other.read_text() != real
+    # on JAX where TensorFlow's programs are refused (before 2.21)
+    here, _ = _fit_in_a_new_process(tmp_path, "here", cache, _BACKEND)
+    programs = _programs(cache)
+    assert programs
+    (release,) = cache.iterdir()
+    (ours,) = release.iterdir()
+    assert ours.name == _compile_cache.cpu_key()
+    # the other CPU finds no program: it compiles and keeps its own, apart
+    run = subprocess.run(
+        [sys.executable, "-c", _FIT_ON, str(tmp_path / "there.npy"), str(other)],
+        env={
+            **os.environ,
+            "SKMNIST_COMPILE_CACHE": str(cache),
+            "KERAS_BACKEND": _BACKEND,
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    theirs = release / _compile_cache.cpu_key(other.read_text())
+    assert sorted(release.iterdir()) == sorted([ours, theirs])
+    assert _programs(ours) == programs, "this CPU's programs are untouched"
+    assert [name for name, _ in _programs(theirs)] == [name for name, _ in programs]
+    assert oct(theirs.stat().st_mode & 0o777) == "0o700"
+    np.testing.assert_array_equal(np.load(tmp_path / "there.npy"), here)
 
 
 @pytest.mark.parametrize("unsafe", ["shared", "white space"])

@@ -309,6 +309,71 @@ def test_the_scan_sees_the_figures_it_must_refuse(tmp_path):
         assert _hand_typed(page, line), line
 
 
+def _first_fit_case(first_total, compile_s, process_s, epochs=3):
+    phases = {
+        "build": 0.4,
+        "trace": 0.5,
+        "compile": compile_s,
+        "first epoch": 0.1,
+        "later epochs": 0.2,
+        "rest": 0.1,
+    }
+    return {
+        "backend": "tensorflow",
+        "n_samples": 6000,
+        "n_features": 784,
+        "start_up": {
+            "import skmnist": 0.01,
+            "import Keras": 3.9,
+            "backend start-up": 0.2,
+            "load the data": 0.3,
+            "import the estimator": 0.1,
+        },
+        "first_fit": {**phases, "total": first_total, "epochs": epochs},
+        "second_fit": {
+            **phases,
+            "trace": 0.0,
+            "compile": None,  # a hook that found nothing: shown as "-"
+            "total": 0.4,
+            "epochs": epochs,
+        },
+        "process_s": process_s,
+    }
+
+
+def test_the_first_fit_tables_show_each_case_and_the_caches_saving(tmp_path):
+    cases = {
+        "seed-1": _first_fit_case(1.5, 0.3, 6.0, epochs=1),
+        "seed-3": _first_fit_case(2.0, 1.0, 7.0),
+        "digits": _first_fit_case(3.0, 1.0, 8.0, epochs=57),
+        "cache-cold": _first_fit_case(2.1, 1.1, 7.1),
+        "cache-warm": _first_fit_case(1.2, 0.2, 6.2),
+    }
+    _record_for_test(tmp_path, "bench_first_fit", {"n_train": 6000, "cases": cases})
+    breakdown = render.render("bench_first_fit", "md", tmp_path)
+    assert "| seconds | seed pipeline, 1 epoch | seed pipeline, 3 epochs |" in (
+        breakdown
+    )
+    assert "| first fit: compile | 0.30 | 1.00 | 1.00 |" in breakdown
+    assert "| second fit: compile | - | - | - |" in breakdown
+    assert "`MLPClassifier`, digits: 57" in breakdown
+    cache = render.render("bench_first_fit_cache", "md", tmp_path)
+    assert "| seconds | no cache | cache, empty | cache, warm |" in cache
+    assert "| first fit, over no cache's | 1.00x | 1.05x | 0.60x |" in cache
+    # a quick run has no cache cases: the table says so, and renders
+    quick = {k: cases[k] for k in ("seed-1", "digits")}
+    _record_for_test(tmp_path, "bench_first_fit", {"n_train": 1000, "cases": quick})
+    assert "only in a full run" in render.render(
+        "bench_first_fit_cache", "md", tmp_path
+    )
+    docutils_core = pytest.importorskip("docutils.core")
+    for name in ("bench_first_fit", "bench_first_fit_cache"):
+        docutils_core.publish_doctree(
+            render.render(name, "rst", tmp_path),
+            settings_overrides={"halt_level": 2, "report_level": 2},
+        )
+
+
 # -- the records ------------------------------------------------------------------
 
 

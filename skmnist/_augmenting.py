@@ -234,12 +234,15 @@ class FlatImageAugmentation(keras.layers.Layer):
         }
         self.seed = seed
         self.steps = self._steps(self.image_shape, seed=seed, **self.settings)
-        # Keras marks its image layers as not compilable with XLA: their
-        # transform is TensorFlow's ImageProjectiveTransformV3, which has no
-        # XLA kernel. This layer only draws from them and reads the images
-        # itself, with gathers XLA compiles on either backend.
-        for step in self.steps:
-            step.supports_jit = True
+        if keras.backend.backend() == "jax":
+            # Keras marks its image layers as not compilable with XLA (their
+            # transform on TensorFlow has no XLA kernel); this layer only
+            # draws from them. On TensorFlow the mark stays: a model that
+            # holds the layer then runs outside XLA, where TensorFlow's
+            # default generator draws the elastic noise fast (Augmenter
+            # compiles with XLA and draws it by Threefry).
+            for step in self.steps:
+                step.supports_jit = True
 
     def build(self, input_shape):
         for step in self.steps:

@@ -169,6 +169,38 @@ def threefry_dropout(in_program):
     return True
 
 
+def image_layer_transform(layer, images):
+    """One random draw of Keras' image ``layer`` per image, as its affine transform.
+
+    ``layer`` is a ``RandomRotation``, ``RandomZoom``, ``RandomShear`` or
+    ``RandomTranslation``; ``images`` a batch ``(n, height, width, c)``.
+    Returns the ``(n, 8)`` transform the layer would hand to
+    ``keras.ops.image.affine_transform`` for these images (each output
+    pixel's ``(x, y)`` mapped to where it is read from), drawn from the
+    layer's own seed generator: :mod:`skmnist._augmenting` composes the
+    moves into one read. ``get_random_transformation`` is public; the keys
+    of what it returns and the layers' ``_get_zoom_matrix``,
+    ``_get_shear_matrix`` and ``_get_translation_matrix`` are not. Checked
+    on Keras 3.8.0 and 3.15.1, which agree (2026-12; test_augmentation
+    compares each move with its layer's own output). TODO: revisit with
+    each Keras release line.
+    """
+    import keras
+
+    drawn = layer.get_random_transformation(images, training=True)
+    if isinstance(layer, keras.layers.RandomRotation):
+        return drawn["rotation_matrix"]
+    if isinstance(layer, keras.layers.RandomZoom):
+        zooms = keras.ops.concatenate([drawn["width_zoom"], drawn["height_zoom"]], 1)
+        height, width = images.shape[1], images.shape[2]
+        return layer._get_zoom_matrix(keras.ops.cast(zooms, "float32"), height, width)
+    if isinstance(layer, keras.layers.RandomShear):
+        return layer._get_shear_matrix(drawn["shear_factor"])
+    if isinstance(layer, keras.layers.RandomTranslation):
+        return layer._get_translation_matrix(drawn["translations"])
+    raise TypeError(f"No affine transform known for {type(layer).__name__}.")
+
+
 def validate_sample_weight(X, y, sample_weight):
     """Check ``sample_weight`` and drop the samples of weight 0, as scikeras does.
 

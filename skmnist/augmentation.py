@@ -27,10 +27,10 @@ class ImageAugmentation(BaseEstimator):
 
     The moves are Keras' preprocessing layers ``RandomRotation``,
     ``RandomZoom``, ``RandomShear`` and ``RandomTranslation``, in that
-    order, each filling what comes in from outside the image with black
-    (0), then the elastic distortion. A setting of 0 leaves its move out, so
-    all zeros change nothing. Each move reads the image back with bilinear
-    interpolation, which blurs thin strokes slightly.
+    order, then the elastic distortion, with what comes in from outside
+    the image black (0). A setting of 0 leaves its move out, so all zeros
+    change nothing. The moves are composed and each image is read back
+    once, with bilinear interpolation, which blurs thin strokes slightly.
 
     Parameters
     ----------

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -20,3 +21,13 @@ def run_skmnist(*args, env=None, **kwargs):
         env={**os.environ, **(env or {})},
         **kwargs,
     )
+
+
+def sigint_as_in_a_terminal():
+    """Popen's ``preexec_fn`` for a child that is sent Ctrl-C.
+
+    A test run started in the background by a non-interactive shell ignores
+    SIGINT, and its children inherit that: Python then turns Ctrl-C into no
+    ``KeyboardInterrupt`` at all.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -16,6 +16,7 @@ the ``mnist_home`` fixture or one built on it). Without the files:
 
 import json
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -280,3 +281,11 @@ def training_path(request, monkeypatch):
     monkeypatch.setattr(_epochs, "MIN_COMPILED_STEPS", 0)
     monkeypatch.setattr(_epochs, "COMPILED_EPOCHS", request.param == "compiled")
     return request.param
+
+
+@pytest.fixture
+def default_sigint():
+    """SIGINT handled as in a plain Python process, whatever the test runner set."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

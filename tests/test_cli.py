@@ -27,7 +27,7 @@ from PIL import Image
 import skmnist as skmnist_package
 from skmnist.cli import main
 
-from ._console import EXE
+from ._console import EXE, sigint_as_in_a_terminal
 from ._console import run_skmnist as skmnist
 from ._measure import measure
 from .test_handwriting import write_png
@@ -132,6 +132,7 @@ def test_ctrl_c_while_the_network_is_built_stops_cleanly_and_saves_nothing(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=sigint_as_in_a_terminal,
     )
     for line in proc.stdout:
         if line.startswith("training on"):
@@ -154,6 +155,7 @@ def test_on_a_terminal_a_progress_bar_then_ctrl_c_between_epochs(mnist_home, tmp
         [EXE, "train", "--epochs", "50", "--output", str(model)],
         stdout=child,
         stderr=subprocess.PIPE,
+        preexec_fn=sigint_as_in_a_terminal,
     )
     os.close(child)
     screen, interrupted = b"", False
@@ -192,11 +194,12 @@ def test_ctrl_c_stops_a_search_not_only_its_current_fit(mnist_home, tmp_path):
     # fit short (with a warning) and the search went on with the next ones.
     best = tmp_path / "best.skmnist"
     proc = subprocess.Popen(
-        [EXE, "search", "--epochs", "100", "--hidden-layer-sizes", "16", "32",
+        [EXE, "search", "--epochs", "1000", "--hidden-layer-sizes", "16", "32",
          "--cv", "3", "--max-samples", "2000", "--output", str(best)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=sigint_as_in_a_terminal,
     )  # fmt: skip
     try:
         for line in proc.stdout:
@@ -471,6 +474,7 @@ def test_predict_reports_each_image_as_it_is_known(small_model, mnist_test, tmp_
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=sigint_as_in_a_terminal,
         )
         try:
             first = proc.stdout.readline()

@@ -203,10 +203,10 @@ def _train_presets():
 
     sys.path.insert(0, str(ROOT / "docs" / "_ext"))
     try:
-        import train_presets
+        import preset_text
     finally:
         sys.path.remove(str(ROOT / "docs" / "_ext"))
-    return train_presets
+    return preset_text
 
 
 def test_the_pages_recipe_is_what_train_help_prints():

@@ -23,15 +23,9 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skmnist import KerasMLPClassifier, _interrupt
 
+from ._console import sigint_as_in_a_terminal
+
 INTERRUPTED = "Training interrupted by user."
-
-
-@pytest.fixture
-def default_sigint():
-    """SIGINT handled as in a plain Python process, whatever the test runner set."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
 
 
 def ctrl_c(handled=None):
@@ -312,6 +306,7 @@ def test_ctrl_c_in_a_python_process(sparse, loop):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=sigint_as_in_a_terminal,
     )
     try:
         for line in proc.stdout:

@@ -346,7 +346,7 @@ def test_sparse_rows_train_the_dense_model(digits):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
-def test_ctrl_c_stops_at_the_end_of_an_iteration_and_keeps_it(digits):
+def test_ctrl_c_stops_at_the_end_of_an_iteration_and_keeps_it(default_sigint, digits):
     X, y = digits
     model = network(64, 10, (64,))
     before = model.get_weights()

@@ -189,6 +189,26 @@ def _instrument(clock, program, jax):
             jax_module.block_until_ready(out)
         return out
 
+    def first_call(function, args, start):
+        # Trace (and on JAX, compile) ``function`` for ``args``, counted from
+        # ``start``, then run it: its output and the run's own seconds.
+        clock.depth += 1
+        try:
+            if jax:
+                lowered = function.lower(*args)
+                traced = time.perf_counter()
+                lowered.compile()
+                clock.seconds["compile"] += time.perf_counter() - traced
+            else:
+                function.get_concrete_function(*args)
+                traced = time.perf_counter()
+            clock.seconds["trace"] += traced - start
+            start = time.perf_counter()
+            out = settled(function(*args))
+        finally:
+            clock.depth -= 1
+        return out, time.perf_counter() - start
+
     def looped(function):
         # The compiled loop of CHUNK_BATCHES batches (its last argument says
         # how many run): trace, compile, run.
@@ -204,23 +224,9 @@ def _instrument(clock, program, jax):
                 clock.calls.append(("loop", time.perf_counter() - start, batches))
                 return out
             state["first"] = False
-            clock.depth += 1
-            try:
-                if jax:
-                    lowered = function.lower(*args)
-                    traced = time.perf_counter()
-                    lowered.compile()
-                    clock.seconds["compile"] += time.perf_counter() - traced
-                else:
-                    function.get_concrete_function(*args)
-                    traced = time.perf_counter()
-                clock.seconds["trace"] += traced - start
-                start = time.perf_counter()
-                out = settled(function(*args))
-            finally:
-                clock.depth -= 1
+            out, seconds = first_call(function, args, start)
             # what of the first call a later call of as many batches does not pay
-            clock.first_calls.append(("loop", time.perf_counter() - start, batches))
+            clock.first_calls.append(("loop", seconds, batches))
             return out
 
         return wrapper
@@ -240,22 +246,8 @@ def _instrument(clock, program, jax):
                 clock.calls.append(("step", time.perf_counter() - start, 1))
                 return out
             shapes.add(shape)
-            clock.depth += 1
-            try:
-                if jax:
-                    lowered = function.lower(*args)
-                    traced = time.perf_counter()
-                    lowered.compile()
-                    clock.seconds["compile"] += time.perf_counter() - traced
-                else:
-                    function.get_concrete_function(*args)
-                    traced = time.perf_counter()
-                clock.seconds["trace"] += traced - start
-                start = time.perf_counter()
-                out = settled(function(*args))
-            finally:
-                clock.depth -= 1
-            clock.first_calls.append(("step", time.perf_counter() - start, 1))
+            out, seconds = first_call(function, args, start)
+            clock.first_calls.append(("step", seconds, 1))
             return out
 
         return wrapper

@@ -340,6 +340,11 @@ def _main_best(args, seeds):
     return _record.write(record, args)
 
 
+def _median(values):
+    """The median of a figure over the seeds; None for a figure a contender lacks."""
+    return None if None in values else statistics.median(values)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small smoke run")
@@ -392,9 +397,7 @@ def main(argv=None):
     results = {}
     for name in names:
         runs = [_run_worker(name, seed, args) for seed in seeds]
-        results[name] = {
-            key: statistics.median(run[key] for run in runs) for key in runs[0]
-        }
+        results[name] = {key: _median([run[key] for run in runs]) for key in runs[0]}
         print(f"{name}: done", file=sys.stderr, flush=True)
     import_s, python_s = _import_time()
 

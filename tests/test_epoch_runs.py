@@ -181,12 +181,17 @@ def test_fits_that_need_python_between_epochs_return_after_each(
         (mlp(max_iter=20, verbose=True)(), (X, y)),
         (mlp(max_iter=20, early_stopping=True)(), (X, y)),
         (mlp(max_iter=20, solver="sgd", learning_rate="invscaling")(), (X, y)),
-        (KerasMLPClassifier(epochs=3, callbacks=[keras.callbacks.History()]), (X, y)),
-        (KerasMLPClassifier(epochs=3, validation_split=0.2), (X, y)),
-        (KerasMLPClassifier(epochs=2, batch_size=64), (rows, labels)),  # partial
+        (keras_mlp(epochs=3, callbacks=[keras.callbacks.History()]), (X, y)),
+        (keras_mlp(epochs=3, validation_split=0.1), (X, y)),
+        (keras_mlp(epochs=2, batch_size=64), (rows, labels)),  # partial
     ]:
         assert clf.fit(*data)._training_loop == "compiled"
     assert len(calls) == 1
+
+
+def keras_mlp(**params):
+    """The Keras face with the moons' network (the same compiled program)."""
+    return KerasMLPClassifier(hidden_layer_sizes=(100,), alpha=1.0, **params)
 
 
 def test_ctrl_c_stops_between_calls_and_keeps_the_model(default_sigint, moons, calls):

@@ -17,7 +17,9 @@ Held-out rows are scored the same way, a call per batch of the program's
 copy of Keras' ``test_step``: ``Model.evaluate``'s scores, without its
 trace for every fit. Which fits run here is decided by
 :func:`skmnist._training.run` (sparse rows and ``fit`` arguments only Keras
-understands go through Keras' loop, :mod:`skmnist._keras_loop`); either way
+understands go through Keras' loop, :mod:`skmnist._keras_loop`; fits that
+need nothing from Python between epochs run many epochs a call in the same
+programs' epoch runs, :mod:`skmnist._epoch_runs`); either way
 each fit shuffles with its own seed, never with global random state: one
 permutation per epoch from a :class:`numpy.random.Generator`, so that the
 same seed gives the same batches on both loops and both backends.
@@ -338,13 +340,15 @@ def _has_dropout(model):
 class _RetracingOfPrograms(logging.Filter):
     """Drops TensorFlow's warning that the compiled epochs were traced again.
 
-    Each network's program traces its own function, by design; TensorFlow
-    counts the traces of all of them together and would warn a user whose
-    search tries several networks.
+    Each network's program traces its own function, by design, and its
+    epoch runs one for each size of the rows (:mod:`skmnist._epoch_runs`);
+    TensorFlow counts the traces of all of them together and would warn a
+    user whose search tries several networks.
     """
 
     def filter(self, record):
-        return "_TensorFlowEpochs" not in record.getMessage()
+        message = record.getMessage()
+        return "_TensorFlowEpochs" not in message and "_TensorFlowRuns" not in message
 
 
 class _TensorFlowEpochs:
@@ -387,6 +391,8 @@ class _TensorFlowEpochs:
 
         self.steps = tf.function(steps, jit_compile=True, autograph=False)
         self.last = self.test = self.augmenter = None
+        # Its epoch runs (skmnist._epoch_runs), made at their first use.
+        self.runs = None
         self.variables = _tensorflow_variables(copy)
 
     @staticmethod
@@ -469,6 +475,8 @@ class _JaxEpochs:
         self.model = copy = _private_copy(model)
         self.batch_size = batch_size
         self.state = self.augmenter = None
+        # Its epoch runs (skmnist._epoch_runs), made at their first use.
+        self.runs = None
 
         def steps(state, arrays, count):
             batches = tuple(

@@ -9,7 +9,9 @@ estimator's attributes by :meth:`Record.of`. :func:`run` carries out a plan
 on a compiled model: it holds out the validation rows, picks the loop that
 trains (:func:`_loop`, the one place that decides), and runs it, while
 :class:`Monitor`, a Keras callback, keeps the record and applies the rules
-at the end of each epoch. Keras' ``EarlyStopping`` counts patience
+at the end of each epoch (after the epoch runs of :mod:`skmnist._epoch_runs`,
+which apply the training-loss rule in their program too, it sees the
+epochs of each call as they ended). Keras' ``EarlyStopping`` counts patience
 differently, restores the best weights only when it stops early and has no
 learning-rate schedule; MLPClassifier's rules are kept.
 """
@@ -28,7 +30,15 @@ import scipy.sparse
 from sklearn import config_context
 from sklearn.model_selection import train_test_split
 
-from . import _compat, _compile_cache, _epochs, _keras_loop, _lbfgs, _optimizer
+from . import (
+    _compat,
+    _compile_cache,
+    _epoch_runs,
+    _epochs,
+    _keras_loop,
+    _lbfgs,
+    _optimizer,
+)
 
 
 @dataclass
@@ -353,6 +363,19 @@ class Monitor(keras.callbacks.Callback):
             if rules.verbose:
                 print(message)
 
+    def rule_state(self):
+        """The training-loss rule and where it stands, for a program to apply.
+
+        ``(tol, n_iter_no_change, best_loss, no_improvement_count)``.
+        """
+        record, rules = self.record, self.rules
+        return (
+            rules.tol,
+            rules.n_iter_no_change,
+            record.best_loss,
+            record.no_improvement_count,
+        )
+
     def on_train_end(self, logs=None):
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
@@ -431,12 +454,12 @@ def run(model, X, y, sample_weight, plan, record, interrupt=None):
     record : Record
         The training so far.
     interrupt : skmnist._interrupt.Interrupt, default=None
-        Stops the training at the end of a batch or compiled epoch once
-        Ctrl-C was pressed (``record.interrupted`` then says so).
+        Stops the training at the end of a batch, compiled epoch or epoch
+        run once Ctrl-C was pressed (``record.interrupted`` then says so).
 
     Returns
     -------
-    loop : {"compiled", "steps", "keras", "lbfgs"}
+    loop : {"runs", "compiled", "steps", "keras", "lbfgs"}
         Which training loop ran (see :func:`_loop`).
     """
     if plan.solver == "lbfgs":  # full batch: no held-out rows, no batches
@@ -455,6 +478,8 @@ def run(model, X, y, sample_weight, plan, record, interrupt=None):
         "initial_epoch": done,
         "shuffle": plan.shuffle,
         "seed": shuffle_seed(plan.random_state, done),
+    }
+    callbacks = {
         "callbacks": [
             Monitor(record, plan.rules, X.shape[0], interrupt),
             *plan.callbacks,
@@ -463,12 +488,10 @@ def run(model, X, y, sample_weight, plan, record, interrupt=None):
         "verbose": plan.verbose,
         "augmenter": augmenter(plan.augmentation, X.shape[1], plan.random_state, done),
     }
-    loop = _loop(model, X, plan, math.ceil(X.shape[0] / batch_size))
+    loop = _loop(model, X, plan, batch_size)
     if loop != "keras":
         try:
-            history = _epochs.train(
-                model, X, y, sample_weight, by_step=loop == "steps", **epochs
-            )
+            history = _compiled(loop, model, X, y, sample_weight, epochs, callbacks)
         except Exception as error:
             # A program that could not be kept in (or read from) the compile
             # cache fails on its first call, before any weight changed.
@@ -477,11 +500,23 @@ def run(model, X, y, sample_weight, plan, record, interrupt=None):
             _epochs.COMPILED_EPOCHS = False
             loop = "keras"
     if loop == "keras":
-        history = _keras_loop.fit(model, X, y, sample_weight, plan.fit_args, **epochs)
+        history = _keras_loop.fit(
+            model, X, y, sample_weight, plan.fit_args, **epochs, **callbacks
+        )
     for key, values in history.items():
         # Keras records an epoch that Ctrl-C cut short; the Monitor does not.
         record.history[key] += [float(v) for v in values[: record.n_iter]]
     return loop
+
+
+def _compiled(loop, model, X, y, sample_weight, epochs, callbacks):
+    """Train in a ``"runs"``, ``"compiled"`` or ``"steps"`` loop: the history."""
+    if loop == "runs":  # the Monitor alone, called back after each call
+        (judge,) = callbacks["callbacks"]
+        return _epoch_runs.train(model, X, y, sample_weight, judge=judge, **epochs)
+    return _epochs.train(
+        model, X, y, sample_weight, by_step=loop == "steps", **epochs, **callbacks
+    )
 
 
 def _run_lbfgs(model, X, y, sample_weight, plan, record, interrupt):
@@ -515,20 +550,46 @@ def _run_lbfgs(model, X, y, sample_weight, plan, record, interrupt):
     return "lbfgs"
 
 
-def _loop(model, X, plan, steps):
+def _loop(model, X, plan, batch_size):
     """Which loop trains a stochastic solver: the one place that decides.
 
+    ``"runs"``: epoch runs, many epochs a compiled call with the stopping
+    rule in the program (:func:`skmnist._epoch_runs.train`), for compiled
+    fits that need nothing from Python between epochs (:func:`_runs_fit`);
     ``"compiled"``: skmnist's compiled epochs (:func:`skmnist._epochs.train`);
     ``"steps"``: the same program's step, a call per batch, for fits of
-    fewer than `~skmnist._epochs.MIN_COMPILED_STEPS` steps (``steps`` an
-    epoch); ``"keras"``: ``Model.fit`` (:func:`skmnist._keras_loop.fit`), for
-    sparse rows, arguments only it takes, and networks the backend has no
-    program for (or all, when `~skmnist._epochs.COMPILED_EPOCHS` is False).
+    fewer than `~skmnist._epochs.MIN_COMPILED_STEPS` steps; ``"keras"``:
+    ``Model.fit`` (:func:`skmnist._keras_loop.fit`), for sparse rows,
+    arguments only it takes, and networks the backend has no program for
+    (or all, when `~skmnist._epochs.COMPILED_EPOCHS` is False).
     """
     if scipy.sparse.issparse(X) or plan.fit_args:
         return "keras"
     if not _epochs.COMPILED_EPOCHS or not _epochs.can_train(model):
         return "keras"
-    if plan.epochs * steps < _epochs.MIN_COMPILED_STEPS:
+    n_rows, n_features = X.shape
+    if plan.epochs * math.ceil(n_rows / batch_size) < _epochs.MIN_COMPILED_STEPS:
         return "steps"
+    if _runs_fit(plan) and _epoch_runs.can_train(n_rows, 4 * n_features, batch_size):
+        return "runs"
     return "compiled"
+
+
+def _runs_fit(plan):
+    """Whether a fit by ``plan`` needs nothing from Python between its epochs.
+
+    No callbacks or printing, no held-out rows, no augmentation, and a
+    learning rate that only stopping would change: then the training-loss
+    rule alone decides between epochs, and epoch runs apply it.
+    """
+    rules = plan.rules
+    return (
+        not plan.callbacks
+        and plan.verbose == 0
+        and not rules.verbose
+        and not rules.early_stopping
+        and plan.hold_out is None
+        and plan.validation_data is None
+        and plan.augmentation is None
+        and rules.schedule.kind == "constant"
+    )

@@ -67,11 +67,11 @@ def pytest_configure(config):
     """Each pytest-xdist process keeps to its share of the cores.
 
     So do the processes it starts (console scripts, examples, joblib
-    workers), through the environment. With every BLAS, OpenMP and
+    workers), through the environment: with every BLAS, OpenMP and
     TensorFlow pool as wide as the machine, two test processes on two cores
-    spin against each other: one scikit-learn fit of the oracle tests took
-    60 s in a full run, 2 s alone. A value the user set is kept; TensorFlow's
-    pools follow ``OMP_NUM_THREADS`` (:mod:`skmnist._backend`).
+    would each run more threads than they have cores. A value the user set
+    is kept; TensorFlow's pools follow ``OMP_NUM_THREADS``
+    (:mod:`skmnist._backend`).
     """
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers <= 1:

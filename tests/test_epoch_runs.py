@@ -20,7 +20,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skmnist import KerasMLPClassifier, MLPClassifier, _epoch_runs, _epochs
 
-from .test_interrupt import INTERRUPTED
+from .test_interrupt import INTERRUPTED, fit_quietly
 
 ATTRIBUTES = ("n_iter_", "t_", "loss_", "best_loss_", "loss_curve_", "history_")
 
@@ -201,9 +201,7 @@ def test_ctrl_c_stops_between_calls_and_keeps_the_model(default_sigint, moons, c
     )
     timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        clf.fit(X, y)
+    caught = fit_quietly(clf, X, y)
     timer.join()
     assert [str(w.message) for w in caught] == [INTERRUPTED]
     assert clf._training_loop == "runs" and calls

@@ -6,6 +6,7 @@ import os
 import queue
 import signal
 import subprocess
+import sys
 
 import joblib
 import numpy as np
@@ -21,17 +22,31 @@ from ._console import run_skmnist as skmnist
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    )
+    """A scheduler on 127.0.0.1 and three one-thread worker processes.
+
+    The workers run without a nanny, so a worker a test kills stays dead and
+    no test waits for its replacement (a nanny's restart once took over a
+    minute on a loaded machine, and hung the cluster's close). Two tests
+    kill a worker each; the third worker is for whichever test comes after.
+    """
+    cluster = LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None)
+    worker = [sys.executable, "-m", "distributed.cli.dask_worker"]
+    worker += [cluster.scheduler_address, "--host", "127.0.0.1", "--nthreads", "1"]
+    worker += ["--no-nanny", "--no-dashboard"]
+    workers = [
+        subprocess.Popen(worker, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(3)
+    ]
     client = Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
+    try:
+        client.wait_for_workers(3, timeout=120)
+        yield client
+    finally:
+        client.close()
+        for process in workers:
+            process.kill()
+            process.wait()
+        cluster.close()
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +220,6 @@ def test_a_worker_killed_mid_search(
     _assert_like_local(
         search.best_params_, search.cv_results_["mean_test_score"], local_result
     )
-    client.wait_for_workers(2, timeout=60)  # the nanny's new worker
 
 
 def test_fault_tolerant_client_wants_a_client():
@@ -257,7 +271,6 @@ def test_a_worker_killed_mid_command_line_search(client, cluster_events, local_r
         ],
         local_result,
     )
-    client.wait_for_workers(2, timeout=60)
 
 
 def _on_two_cpus():

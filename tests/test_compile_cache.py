@@ -7,6 +7,7 @@ fresh Python processes, on the backend the suite runs on.
 import importlib.metadata
 import os
 import re
+import shutil
 import subprocess
 import sys
 import warnings
@@ -65,14 +66,50 @@ def _tensorflow_before_2_21():
     return tuple(int(part) for part in release.split(".")[:2]) < (2, 21)
 
 
-def test_a_later_process_loads_the_program_and_trains_the_same_model(tmp_path):
-    cache = tmp_path / "cache"
-    cold, stderr = _fit_in_a_new_process(tmp_path, "cold", cache)
+# The backend of the tests that start from a kept program: the suite's, or
+# JAX where TensorFlow's programs are refused (before 2.21).
+_BACKEND = (
+    "jax"
+    if _tensorflow_before_2_21()
+    else os.environ.get("KERAS_BACKEND", "tensorflow")
+)
+
+
+@pytest.fixture(scope="module")
+def cold_cache(tmp_path_factory):
+    """``copy(tmp_path)``: a copy of a cold fit's cache, and the fit's probabilities.
+
+    The cold fit (a new process that compiles and keeps its program) runs
+    once, on :data:`_BACKEND`; each test that starts from it gets a copy of
+    its own, with the files' times and the directories' modes.
+    """
+    made = {}
+
+    def copy(tmp_path):
+        if not made:
+            where = tmp_path_factory.mktemp("cold")
+            made["proba"], _ = _fit_in_a_new_process(
+                where, "cold", where / "cache", _BACKEND
+            )
+            made["cache"] = where / "cache"
+        cache = tmp_path / "cache"
+        shutil.copytree(made["cache"], cache)
+        return cache, made["proba"]
+
+    return copy
+
+
+def test_a_later_process_loads_the_program_and_trains_the_same_model(
+    tmp_path, cold_cache
+):
     if _tensorflow_before_2_21():
         # These releases give a program a new key in each process: refused.
+        cache = tmp_path / "cache"
+        _, stderr = _fit_in_a_new_process(tmp_path, "cold", cache)
         assert "would never find it" in stderr
         assert _programs(cache) == []
         return
+    cache, cold = cold_cache(tmp_path)
     programs = _programs(cache)
     assert programs, "the first process kept its compiled program"
     (release,) = (p for p in cache.iterdir())
@@ -144,14 +181,12 @@ _FIT_ON = _FIT.replace(
 )
 
 
-def test_a_program_compiled_on_one_cpu_is_not_loaded_on_another(tmp_path):
-    cache = tmp_path / "cache"
+def test_a_program_compiled_on_one_cpu_is_not_loaded_on_another(tmp_path, cold_cache):
     real = _compile_cache.CPUINFO.read_text()
     other = tmp_path / "cpuinfo"
     other.write_text(re.sub(r"\bavx2\b|\bneon\b|\basimd\b", "", real))
     assert other.read_text() != real
-    # on JAX where TensorFlow's programs are refused (before 2.21)
-    here, _ = _fit_in_a_new_process(tmp_path, "here", cache, _BACKEND)
+    cache, here = cold_cache(tmp_path)
     programs = _programs(cache)
     assert programs
     (release,) = cache.iterdir()
@@ -222,14 +257,6 @@ def test_a_setting_that_says_off_is_no_cache_and_no_directory(
 
 # -- a cache is never a reason to fail ------------------------------------------------
 
-# The backend whose cache is damaged: the suite's, or JAX where TensorFlow's
-# programs are refused (before 2.21, above).
-_BACKEND = (
-    "jax"
-    if _tensorflow_before_2_21()
-    else os.environ.get("KERAS_BACKEND", "tensorflow")
-)
-
 
 def _program_files(cache):
     """The compiled programs in ``cache``: TensorFlow's .pb, JAX's ...-cache files."""
@@ -256,11 +283,10 @@ def _dead_pid():
     return process.pid
 
 
-def test_a_program_cut_short_is_compiled_again_with_one_warning(tmp_path):
+def test_a_program_cut_short_is_compiled_again_with_one_warning(tmp_path, cold_cache):
     # 0.x on TensorFlow: every later fit failed ("Read less bytes than
     # requested") until the file was deleted by hand; JAX warned per program.
-    cache = tmp_path / "cache"
-    cold, _ = _fit_in_a_new_process(tmp_path, "cold", cache, _BACKEND)
+    cache, cold = cold_cache(tmp_path)
     programs = {p: p.stat().st_size for p in _program_files(cache)}
     assert programs
     for path, size in programs.items():

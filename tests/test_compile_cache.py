@@ -77,26 +77,26 @@ _BACKEND = (
 
 @pytest.fixture(scope="module")
 def cold_cache(tmp_path_factory):
-    """``copy(tmp_path)``: a copy of a cold fit's cache, and the fit's probabilities.
+    """``restore()``: a cold fit's cache, as the fit left it, and its probabilities.
 
     The cold fit (a new process that compiles and keeps its program) runs
-    once, on :data:`_BACKEND`; each test that starts from it gets a copy of
-    its own, with the files' times and the directories' modes.
+    once, on :data:`_BACKEND`. Each test that starts from it gets the cache
+    back as the fit left it (the files' times and the directories' modes
+    too), at the same path: JAX's keys depend on the cache's path.
     """
     made = {}
+    where = tmp_path_factory.mktemp("cold")
+    cache, pristine = where / "cache", where / "pristine"
 
-    def copy(tmp_path):
+    def restore():
         if not made:
-            where = tmp_path_factory.mktemp("cold")
-            made["proba"], _ = _fit_in_a_new_process(
-                where, "cold", where / "cache", _BACKEND
-            )
-            made["cache"] = where / "cache"
-        cache = tmp_path / "cache"
-        shutil.copytree(made["cache"], cache)
+            made["proba"], _ = _fit_in_a_new_process(where, "cold", cache, _BACKEND)
+            shutil.copytree(cache, pristine)
+        shutil.rmtree(cache)
+        shutil.copytree(pristine, cache)
         return cache, made["proba"]
 
-    return copy
+    return restore
 
 
 def test_a_later_process_loads_the_program_and_trains_the_same_model(
@@ -109,7 +109,7 @@ def test_a_later_process_loads_the_program_and_trains_the_same_model(
         assert "would never find it" in stderr
         assert _programs(cache) == []
         return
-    cache, cold = cold_cache(tmp_path)
+    cache, cold = cold_cache()
     programs = _programs(cache)
     assert programs, "the first process kept its compiled program"
     (release,) = (p for p in cache.iterdir())
@@ -186,7 +186,7 @@ def test_a_program_compiled_on_one_cpu_is_not_loaded_on_another(tmp_path, cold_c
     other = tmp_path / "cpuinfo"
     other.write_text(re.sub(r"\bavx2\b|\bneon\b|\basimd\b", "", real))
     assert other.read_text() != real
-    cache, here = cold_cache(tmp_path)
+    cache, here = cold_cache()
     programs = _programs(cache)
     assert programs
     (release,) = cache.iterdir()
@@ -286,7 +286,7 @@ def _dead_pid():
 def test_a_program_cut_short_is_compiled_again_with_one_warning(tmp_path, cold_cache):
     # 0.x on TensorFlow: every later fit failed ("Read less bytes than
     # requested") until the file was deleted by hand; JAX warned per program.
-    cache, cold = cold_cache(tmp_path)
+    cache, cold = cold_cache()
     programs = {p: p.stat().st_size for p in _program_files(cache)}
     assert programs
     for path, size in programs.items():
